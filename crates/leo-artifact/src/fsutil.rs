@@ -1,0 +1,66 @@
+//! Atomic file writes: a temporary file in the target's directory, fsync, then rename, so a
+//! reader never sees a half-written file and a crash leaves either the old file or the new.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Writes `path` atomically with `fill`; on any error the temporary file is removed and
+/// `path` is untouched. The file gets mode 0644; use [`write_atomically_with_mode`] for 0600.
+pub fn write_atomically<T>(path: &Path, fill: impl FnOnce(&mut File) -> Result<T>) -> Result<T> {
+    write_atomically_with_mode(path, None, fill)
+}
+
+/// As [`write_atomically`], setting the Unix permission bits of the result (e.g. `0o600` for
+/// secret keys) before it becomes visible under its name.
+pub fn write_atomically_with_mode<T>(
+    path: &Path,
+    mode: Option<u32>,
+    fill: impl FnOnce(&mut File) -> Result<T>,
+) -> Result<T> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".leo-tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(format!("creating a temporary file in {}", dir.display()), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let bits = mode.unwrap_or(0o644);
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(bits)).map_err(
+            |e| {
+                Error::io(
+                    format!("setting permissions on {}", tmp.path().display()),
+                    e,
+                )
+            },
+        )?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let value = fill(tmp.as_file_mut())?;
+    tmp.as_file_mut()
+        .flush()
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| Error::io(format!("syncing {}", tmp.path().display()), e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io(format!("renaming into {}", path.display()), e.error))?;
+    if let Ok(d) = File::open(dir) {
+        // Make the rename durable; a failure here does not undo the write.
+        let _ = d.sync_all();
+    }
+    Ok(value)
+}
+
+/// Writes bytes to `path` atomically.
+pub fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomically(path, |f| {
+        f.write_all(bytes)
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    })
+}
