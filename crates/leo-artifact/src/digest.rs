@@ -14,7 +14,7 @@ use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Result, snippet};
 
-/// Size of the read buffer used by the streaming hashers: large enough that the per-call
+/// The largest read buffer the streaming hashers grow to: large enough that the per-call
 /// overhead vanishes, small enough to stay in L2.
 pub const HASH_BUFFER_SIZE: usize = 256 * 1024;
 
@@ -189,7 +189,9 @@ pub fn hash_reader_with_progress<R: Read>(
     mut progress: impl FnMut(u64),
 ) -> io::Result<(Sha256Digest, u64)> {
     let mut hasher = Sha256Hasher::new();
-    let mut buf = vec![0u8; HASH_BUFFER_SIZE];
+    // Start small so hashing a short input does not pay for zeroing a large buffer; double
+    // while reads fill it, up to HASH_BUFFER_SIZE.
+    let mut buf = vec![0u8; 8 * 1024];
     let mut total = 0u64;
     loop {
         let n = match reader.read(&mut buf) {
@@ -201,6 +203,9 @@ pub fn hash_reader_with_progress<R: Read>(
         hasher.update(buf.get(..n).unwrap_or_default());
         total += n as u64;
         progress(total);
+        if n == buf.len() && buf.len() < HASH_BUFFER_SIZE {
+            buf.resize(buf.len() * 2, 0);
+        }
     }
     Ok((hasher.finish(), total))
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Component, Path};
 
-use crate::digest::{HashingReader, Sha256Digest};
+use crate::digest::Sha256Digest;
 use crate::error::{Error, Result, snippet};
 use crate::manifest::{MAX_MANIFEST_SIZE, Manifest};
 use crate::member::Member;
@@ -88,9 +88,46 @@ pub fn read_bundle_file(path: &Path, limits: &ReadLimits) -> Result<VerifiedBund
 }
 
 /// Reads and verifies a bundle from any reader (streamed; the archive is never held whole).
+///
+/// The bundle hash (over the compressed bytes) is computed on a second, scoped thread while
+/// this thread inflates the archive and hashes the members, so verification costs about one
+/// hashing pass more than inflating, not two.
 pub fn read_bundle<R: Read>(reader: R, limits: &ReadLimits) -> Result<VerifiedBundle> {
-    let counted = HashingReader::new(reader);
-    let mut buffered = BufReader::with_capacity(crate::digest::HASH_BUFFER_SIZE, counted);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(PIPELINE_DEPTH);
+        let hasher = scope.spawn(move || {
+            let mut h = crate::digest::Sha256Hasher::new();
+            for chunk in rx {
+                h.update(&chunk);
+            }
+            h.finish()
+        });
+        let tee = TeeReader {
+            inner: reader,
+            tx: Some(tx),
+            count: 0,
+        };
+        let outcome = read_members(tee, limits);
+        // `read_members` consumed the tee, closing the channel, so the hasher ends.
+        let bundle_digest = hasher.join().map_err(|_| {
+            Error::io(
+                "hashing the bundle",
+                io::Error::other("hashing thread panicked"),
+            )
+        })?;
+        let (members, compressed_size) = outcome?;
+        check_against_manifest(bundle_digest, compressed_size, members)
+    })
+}
+
+/// Chunks in flight between the reading and the hashing thread.
+const PIPELINE_DEPTH: usize = 8;
+
+fn read_members<R: Read>(
+    tee: TeeReader<R>,
+    limits: &ReadLimits,
+) -> Result<(BTreeMap<Member, Vec<u8>>, u64)> {
+    let mut buffered = BufReader::with_capacity(crate::digest::HASH_BUFFER_SIZE, tee);
     let members = {
         let gz = flate2::bufread::GzDecoder::new(&mut buffered);
         let mut guard = RatioGuard {
@@ -114,8 +151,30 @@ pub fn read_bundle<R: Read>(reader: R, limits: &ReadLimits) -> Result<VerifiedBu
     if trailing > 0 {
         return Err(Error::TrailingGarbage { count: trailing });
     }
-    let (bundle_digest, compressed_size, _) = buffered.into_inner().finish();
-    check_against_manifest(bundle_digest, compressed_size, members)
+    Ok((members, buffered.get_ref().count))
+}
+
+/// Passes bytes through and sends a copy of each chunk to the hashing thread.
+struct TeeReader<R> {
+    inner: R,
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    count: u64,
+}
+
+impl<R: Read> Read for TeeReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            self.count += n as u64;
+            let chunk = buf.get(..n).unwrap_or_default().to_vec();
+            let sent = self.tx.as_ref().map(|tx| tx.send(chunk).is_ok());
+            if sent == Some(false) {
+                self.tx = None;
+                return Err(io::Error::other("bundle hashing thread stopped"));
+            }
+        }
+        Ok(n)
+    }
 }
 
 fn read_entries<R: Read>(
@@ -316,10 +375,10 @@ fn check_against_manifest(
     })
 }
 
-type Decoder<'a, R> = flate2::bufread::GzDecoder<&'a mut BufReader<HashingReader<R>>>;
+type Decoder<'a, R> = flate2::bufread::GzDecoder<&'a mut BufReader<TeeReader<R>>>;
 
 /// Counts decompressed bytes and stops a gzip bomb early, comparing them with the compressed
-/// bytes the decoder has consumed from the `HashingReader` underneath.
+/// bytes the decoder has consumed from the reader underneath.
 struct RatioGuard<'a, R> {
     inner: Decoder<'a, R>,
     expanded: u64,
@@ -332,7 +391,7 @@ impl<R: Read> RatioGuard<'_, R> {
         let buffered = self.inner.get_ref();
         buffered
             .get_ref()
-            .count()
+            .count
             .saturating_sub(buffered.buffer().len() as u64)
     }
 

@@ -10,9 +10,7 @@ use std::io::Write;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use leo_artifact::{
-    BundleInput, Error, Member, ReadLimits, Revisions, Sha256Digest, read_bundle,
-};
+use leo_artifact::{BundleInput, Error, Member, ReadLimits, Revisions, Sha256Digest, read_bundle};
 
 fn sha(c: char) -> leo_artifact::CommitSha {
     c.to_string().repeat(40).parse().unwrap()
@@ -90,8 +88,7 @@ fn gz(bytes: &[u8]) -> Vec<u8> {
 /// The members of the good bundle as a plain tar, with one entry prepended.
 fn good_tar_with(extra: Vec<u8>) -> Vec<u8> {
     let mut plain = Vec::new();
-    flate2::read::GzDecoder::new(good().as_slice())
-        .read_to_end_into(&mut plain);
+    flate2::read::GzDecoder::new(good().as_slice()).read_to_end_into(&mut plain);
     let mut out = extra;
     out.extend_from_slice(&plain);
     out
@@ -126,7 +123,10 @@ fn good_bundle_verifies_and_hash_matches_bytes() {
     let b = read(&bytes).unwrap();
     assert_eq!(b.bundle_digest, Sha256Digest::of(&bytes));
     assert_eq!(b.compressed_size, bytes.len() as u64);
-    assert_eq!(b.member(Member::MergeBase), format!("{}\n", sha('c')).as_bytes());
+    assert_eq!(
+        b.member(Member::MergeBase),
+        format!("{}\n", sha('c')).as_bytes()
+    );
 }
 
 #[test]
@@ -182,13 +182,19 @@ fn non_utf8_name_rejected() {
 #[test]
 fn duplicate_member_rejected() {
     let err = read(&gz(&good_tar_with(raw(b"changes.patch", b"evil")))).unwrap_err();
-    assert!(matches!(err, Error::DuplicateMember { ref name } if name == "changes.patch"), "{err}");
+    assert!(
+        matches!(err, Error::DuplicateMember { ref name } if name == "changes.patch"),
+        "{err}"
+    );
 }
 
 #[test]
 fn unexpected_member_rejected() {
     let err = read(&gz(&good_tar_with(raw(b"payload.sh", b"rm -rf /")))).unwrap_err();
-    assert!(matches!(err, Error::UnexpectedMember { ref name } if name == "payload.sh"), "{err}");
+    assert!(
+        matches!(err, Error::UnexpectedMember { ref name } if name == "payload.sh"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -210,7 +216,10 @@ fn member_over_size_limit_rejected() {
         ..ReadLimits::default()
     };
     let err = read_bundle(good().as_slice(), &limits).unwrap_err();
-    assert!(matches!(err, Error::MemberTooLarge { limit: 8, .. }), "{err}");
+    assert!(
+        matches!(err, Error::MemberTooLarge { limit: 8, .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -220,7 +229,10 @@ fn total_size_limit_rejected() {
         ..ReadLimits::default()
     };
     let err = read_bundle(good().as_slice(), &limits).unwrap_err();
-    assert!(matches!(err, Error::TotalSizeExceeded { limit: 100 }), "{err}");
+    assert!(
+        matches!(err, Error::TotalSizeExceeded { limit: 100 }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -235,7 +247,10 @@ fn gzip_bomb_rejected_by_ratio() {
     }]));
     assert!(bomb.len() < 200 * 1024);
     let err = read(&bomb).unwrap_err();
-    assert!(matches!(err, Error::CompressionRatioExceeded { limit: 200, .. }), "{err}");
+    assert!(
+        matches!(err, Error::CompressionRatioExceeded { limit: 200, .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -243,7 +258,10 @@ fn truncated_archive_rejected() {
     let bytes = good();
     for cut in [bytes.len() - 1, bytes.len() - 9, bytes.len() / 2, 20] {
         let err = read(&bytes[..cut]).unwrap_err();
-        assert!(matches!(err, Error::Truncated { .. }), "cut at {cut}: {err}");
+        assert!(
+            matches!(err, Error::Truncated { .. }),
+            "cut at {cut}: {err}"
+        );
     }
 }
 
@@ -272,7 +290,11 @@ fn tampered(member: &str, content: &[u8]) -> Vec<u8> {
         let name = e.path().unwrap().to_string_lossy().into_owned();
         let mut data = Vec::new();
         std::io::Read::read_to_end(&mut e, &mut data).unwrap();
-        let data = if name == member { content.to_vec() } else { data };
+        let data = if name == member {
+            content.to_vec()
+        } else {
+            data
+        };
         out.extend_from_slice(&raw(name.as_bytes(), &data));
     }
     out.extend_from_slice(&[0u8; 1024]);
@@ -286,7 +308,11 @@ fn digest_mismatch_names_the_member() {
     patch[0] = b'D';
     let err = read(&tampered("changes.patch", &patch)).unwrap_err();
     match err {
-        Error::DigestMismatch { member, expected, actual } => {
+        Error::DigestMismatch {
+            member,
+            expected,
+            actual,
+        } => {
             assert_eq!(member, "changes.patch");
             assert_eq!(expected, Sha256Digest::of(&input().patch));
             assert_eq!(actual, Sha256Digest::of(&patch));
@@ -298,21 +324,37 @@ fn digest_mismatch_names_the_member() {
 #[test]
 fn size_mismatch_rejected() {
     let err = read(&tampered("ROLLBACK.md", b"short")).unwrap_err();
-    assert!(matches!(err, Error::SizeMismatch { ref member, .. } if member == "ROLLBACK.md"), "{err}");
+    assert!(
+        matches!(err, Error::SizeMismatch { ref member, .. } if member == "ROLLBACK.md"),
+        "{err}"
+    );
 }
 
 #[test]
 fn future_format_version_rejected() {
     let m = input().manifest();
-    let json = String::from_utf8(m.to_json()).unwrap().replace("\"formatVersion\": 1", "\"formatVersion\": 2");
+    let json = String::from_utf8(m.to_json())
+        .unwrap()
+        .replace("\"formatVersion\": 1", "\"formatVersion\": 2");
     let err = read(&tampered("manifest.json", json.as_bytes())).unwrap_err();
-    assert!(matches!(err, Error::UnsupportedFormatVersion { found: 2, supported: 1 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::UnsupportedFormatVersion {
+                found: 2,
+                supported: 1
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
 fn manifest_with_unknown_field_rejected() {
     let m = input().manifest();
-    let json = String::from_utf8(m.to_json()).unwrap().replacen('{', "{\"extra\": true,", 1);
+    let json = String::from_utf8(m.to_json())
+        .unwrap()
+        .replacen('{', "{\"extra\": true,", 1);
     let err = read(&tampered("manifest.json", json.as_bytes())).unwrap_err();
     assert!(matches!(err, Error::InvalidManifest { .. }), "{err}");
 }
@@ -333,7 +375,11 @@ fn merge_base_member_must_match_manifest() {
     }
     let mut plain = Vec::new();
     for (member, bytes) in input().contents() {
-        let bytes = if member == Member::MergeBase { mb.clone() } else { bytes };
+        let bytes = if member == Member::MergeBase {
+            mb.clone()
+        } else {
+            bytes
+        };
         plain.extend_from_slice(&raw(member.file_name().as_bytes(), &bytes));
     }
     plain.extend_from_slice(&raw(b"manifest.json", &m.to_json()));

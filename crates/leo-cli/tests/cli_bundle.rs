@@ -89,12 +89,28 @@ fn bundle_create_verify_inspect_round_trip() {
     let repo = repo_with_change();
     let p = repo.path();
     let args = [
-        "--json", "bundle", "create", "--base", "main", "--head", "staging/codex-x", "--sbom",
-        "sbom.json", "--attestation", "att.json", "-o", "out/artifact.tar.gz",
+        "--json",
+        "bundle",
+        "create",
+        "--base",
+        "main",
+        "--head",
+        "staging/codex-x",
+        "--sbom",
+        "sbom.json",
+        "--attestation",
+        "att.json",
+        "-o",
+        "out/artifact.tar.gz",
     ];
     std::fs::create_dir(p.join("out")).unwrap();
     let out = leo(&args, p);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let hash = created["sha256"].as_str().unwrap().to_owned();
     assert_eq!(created["marker"], format!("[CODEX-READY:{hash}]"));
@@ -105,13 +121,45 @@ fn bundle_create_verify_inspect_round_trip() {
     assert_eq!(again.status.code(), Some(0));
     assert_eq!(std::fs::read(p.join("out/artifact.tar.gz")).unwrap(), first);
 
-    let v = leo(&["bundle", "verify", "out/artifact.tar.gz", "--expect", &hash], p);
-    assert_eq!(v.status.code(), Some(0), "{}", String::from_utf8_lossy(&v.stderr));
+    let v = leo(
+        &["bundle", "verify", "out/artifact.tar.gz", "--expect", &hash],
+        p,
+    );
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
     let marker = format!("[CODEX-READY:{hash}]");
-    assert_eq!(leo(&["bundle", "verify", "out/artifact.tar.gz", "--expect", &marker], p).status.code(), Some(0));
+    assert_eq!(
+        leo(
+            &[
+                "bundle",
+                "verify",
+                "out/artifact.tar.gz",
+                "--expect",
+                &marker
+            ],
+            p
+        )
+        .status
+        .code(),
+        Some(0)
+    );
 
     let wrong = "0".repeat(64);
-    let v = leo(&["--json", "bundle", "verify", "out/artifact.tar.gz", "--expect", &wrong], p);
+    let v = leo(
+        &[
+            "--json",
+            "bundle",
+            "verify",
+            "out/artifact.tar.gz",
+            "--expect",
+            &wrong,
+        ],
+        p,
+    );
     assert_eq!(v.status.code(), Some(1));
     let j: serde_json::Value = serde_json::from_slice(&v.stdout).unwrap();
     assert_eq!(j["kind"], "verification_failed");
@@ -128,8 +176,16 @@ fn bundle_create_verify_inspect_round_trip() {
     let n = bad.len();
     bad[n - 12] ^= 0xff;
     std::fs::write(p.join("bad.tar.gz"), &bad).unwrap();
-    assert_eq!(leo(&["bundle", "verify", "bad.tar.gz"], p).status.code(), Some(1));
-    assert_eq!(leo(&["bundle", "verify", "missing.tar.gz"], p).status.code(), Some(2));
+    assert_eq!(
+        leo(&["bundle", "verify", "bad.tar.gz"], p).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        leo(&["bundle", "verify", "missing.tar.gz"], p)
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -137,8 +193,18 @@ fn bundle_create_with_bad_revision_fails_cleanly_and_writes_nothing() {
     let repo = repo_with_change();
     let out = leo(
         &[
-            "bundle", "create", "--base", "main", "--head", "nope", "--sbom", "sbom.json",
-            "--attestation", "att.json", "-o", "a.tar.gz",
+            "bundle",
+            "create",
+            "--base",
+            "main",
+            "--head",
+            "nope",
+            "--sbom",
+            "sbom.json",
+            "--attestation",
+            "att.json",
+            "-o",
+            "a.tar.gz",
         ],
         repo.path(),
     );

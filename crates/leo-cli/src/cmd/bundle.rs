@@ -116,7 +116,11 @@ fn create(a: &CreateArgs, json: bool) -> anyhow::Result<ExitCode> {
             "files": patch.files,
         }));
     } else {
-        println!("wrote {} ({} files changed)", a.output.display(), patch.files.len());
+        println!(
+            "wrote {} ({} files changed)",
+            a.output.display(),
+            patch.files.len()
+        );
         println!("sha256 {hash}");
         println!("marker {marker}");
     }
@@ -126,8 +130,7 @@ fn create(a: &CreateArgs, json: bool) -> anyhow::Result<ExitCode> {
 /// Reads and verifies a bundle. Problems with the bundle itself are verification failures
 /// (exit 1); failing to open it is an I/O error (exit 2).
 fn load(a: &ReadArgs) -> anyhow::Result<VerifiedBundle> {
-    let file =
-        File::open(&a.bundle).with_context(|| format!("opening {}", a.bundle.display()))?;
+    let file = File::open(&a.bundle).with_context(|| format!("opening {}", a.bundle.display()))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = progress::bytes(total, "verifying");
     let limits = ReadLimits {

@@ -85,12 +85,18 @@ fn parse_line(line: &str) -> Option<(Sha256Digest, String)> {
     };
     let hex = line.get(..64)?;
     let rest = line.get(64..)?;
-    let name = rest.strip_prefix("  ").or_else(|| rest.strip_prefix(" *"))?;
+    let name = rest
+        .strip_prefix("  ")
+        .or_else(|| rest.strip_prefix(" *"))?;
     if name.is_empty() {
         return None;
     }
     let digest: Sha256Digest = hex.to_ascii_lowercase().parse().ok()?;
-    let name = if escaped { unescape(name)? } else { name.to_owned() };
+    let name = if escaped {
+        unescape(name)?
+    } else {
+        name.to_owned()
+    };
     Some((digest, name))
 }
 
