@@ -96,10 +96,21 @@ impl Marker {
                 reason: "LEAD-APPROVED needs a non-empty reason",
             });
         }
-        if trimmed.contains(['\n', '\r']) {
+        if trimmed.chars().any(|c| c.is_control() && c != '\t') {
             return Err(Error::MalformedMarker {
                 input: snippet(reason),
-                reason: "LEAD-APPROVED reason must be a single line",
+                reason: "LEAD-APPROVED reason must be a single line of printable text",
+            });
+        }
+        // A reason that embeds another marker would make one line carry two markers: a LEAD
+        // approval must never smuggle in a builder or enforcer handoff.
+        if [CODEX_READY, CLAUDE_APPLIED, PLAN_SUPERVISOR, LEAD_APPROVED]
+            .iter()
+            .any(|m| trimmed.contains(m))
+        {
+            return Err(Error::MalformedMarker {
+                input: snippet(reason),
+                reason: "LEAD-APPROVED reason must not contain another marker",
             });
         }
         Ok(Marker::LeadApproved(trimmed.to_owned()))
@@ -153,12 +164,14 @@ impl FromStr for Marker {
 pub fn markers_in(message: &str) -> Result<Vec<Marker>> {
     let mut out = Vec::new();
     for line in message.lines() {
-        scan_bracket_markers(line, &mut out)?;
         let trimmed = line.trim_start();
+        // A line-marker owns its whole line; its text is checked, not scanned again.
         if let Some(rest) = trimmed.strip_prefix(PLAN_SUPERVISOR) {
             out.push(Marker::PlanSupervisor(rest.trim().parse()?));
         } else if let Some(rest) = trimmed.strip_prefix(LEAD_APPROVED) {
             out.push(Marker::lead_approved(rest)?);
+        } else {
+            scan_bracket_markers(line, &mut out)?;
         }
     }
     Ok(out)
@@ -236,6 +249,21 @@ mod tests {
                 "{bad} should be rejected"
             );
         }
+    }
+
+    #[test]
+    fn lead_reason_cannot_smuggle_a_marker_or_control_characters() {
+        // Found by the marker_parser fuzz target: this line used to yield two markers.
+        let line = format!("LEAD-APPROVED: ok [CODEX-READY:{H}]");
+        assert!(matches!(
+            markers_in(&line),
+            Err(Error::MalformedMarker { reason, .. }) if reason.contains("another marker")
+        ));
+        assert!(matches!(
+            Marker::lead_approved("ok\0\0"),
+            Err(Error::MalformedMarker { reason, .. }) if reason.contains("printable")
+        ));
+        assert!(Marker::lead_approved("ok\twith a tab").is_ok());
     }
 
     #[test]
