@@ -3,6 +3,7 @@
 //! text (compresses about 4:1) and incompressible bytes (the archive is then 10 MiB too).
 
 #![allow(missing_docs)] // the criterion macros generate undocumented items
+#![allow(clippy::expect_used)] // bench setup failing is a bug in the bench: stop loudly
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use leo::artifact::{BundleInput, ReadLimits, Revisions, Sha256Digest, read_bundle};

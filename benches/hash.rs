@@ -2,6 +2,7 @@
 //! and 256 MiB. Both use the CPU's SHA extensions when present.
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
+#![allow(clippy::expect_used)] // bench setup failing is a bug in the bench: stop loudly
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use sha2::Digest;

@@ -7,6 +7,9 @@
 //! }
 //! ```
 
+// Test support: a failed setup step must stop the test loudly, so panicking is the design here.
+#![allow(clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

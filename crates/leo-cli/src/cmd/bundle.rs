@@ -148,22 +148,31 @@ fn load(a: &ReadArgs) -> anyhow::Result<VerifiedBundle> {
     })
 }
 
-fn summary(b: &VerifiedBundle) -> serde_json::Value {
-    serde_json::json!({
-        "sha256": b.bundle_digest.to_string(),
-        "marker": Marker::CodexReady(b.bundle_digest).to_string(),
-        "size": b.compressed_size,
-        "manifest": b.manifest,
-    })
+fn summary(b: &VerifiedBundle) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("ok".into(), true.into());
+    m.insert("sha256".into(), b.bundle_digest.to_string().into());
+    m.insert(
+        "marker".into(),
+        Marker::CodexReady(b.bundle_digest).to_string().into(),
+    );
+    m.insert("size".into(), b.compressed_size.into());
+    m.insert(
+        "manifest".into(),
+        serde_json::to_value(&b.manifest).unwrap_or_default(),
+    );
+    m
 }
 
 fn inspect(a: &ReadArgs, json: bool) -> anyhow::Result<ExitCode> {
     let b = load(a)?;
     if json {
         let mut v = summary(&b);
-        v["ok"] = true.into();
-        v["rollback"] = String::from_utf8_lossy(b.member(Member::Rollback)).into();
-        print_json(&v);
+        v.insert(
+            "rollback".into(),
+            String::from_utf8_lossy(b.member(Member::Rollback)).into(),
+        );
+        print_json(&v.into());
         return Ok(ExitCode::SUCCESS);
     }
     let m = &b.manifest;
@@ -195,9 +204,7 @@ fn verify(a: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
         }
     }
     if json {
-        let mut v = summary(&b);
-        v["ok"] = true.into();
-        print_json(&v);
+        print_json(&summary(&b).into());
     } else {
         println!(
             "{}: OK ({} members, sha256 {})",
