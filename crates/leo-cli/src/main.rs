@@ -25,11 +25,31 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// DSSE / in-toto attestations: sign, verify (exit 1 when rejected), inspect.
+    #[command(subcommand)]
+    Attest(cmd::attest::AttestCommand),
+    /// The audit trail: log, show, verify, prove, checkpoint (SOP §7).
+    Audit(cmd::audit::AuditArgs),
     /// SHA-256 of files, sha256sum-compatible (`--check` verifies a list).
     Hash(cmd::hash::HashArgs),
     /// Create, inspect and verify patch bundles (artifact.tar.gz).
     #[command(subcommand)]
     Bundle(cmd::bundle::BundleCommand),
+    /// Desired-vs-live drift: exit 0 no drift, 1 drift, 2 error (as `kubectl diff`).
+    Drift(cmd::drift::DriftArgs),
+    /// OpenPGP key ring (30-day keys, rotation) and raw keys.
+    #[command(subcommand)]
+    Keys(cmd::keys::KeysCommand),
+    /// CycloneDX 1.5 SBOMs: generate, validate, check-compliance (NTIA minimum elements).
+    #[command(subcommand)]
+    Sbom(cmd::sbom::SbomCommand),
+    /// Make a detached signature over a file (`--backend pgp|key`).
+    Sign(cmd::sign::SignArgs),
+    /// Verify a detached signature: exit 0 valid, 1 rejected, 2 error.
+    Verify(cmd::sign::VerifyArgs),
+    /// Sigstore: verify bundles offline, sign with cosign keys or keylessly.
+    #[command(subcommand)]
+    Sigstore(cmd::sigstore::SigstoreCommand),
 }
 
 fn main() -> ExitCode {
@@ -45,8 +65,16 @@ fn main() -> ExitCode {
         }
     };
     let result = match &cli.command {
+        Command::Attest(args) => cmd::attest::run(args, cli.json),
+        Command::Audit(args) => cmd::audit::run(args, cli.json),
         Command::Hash(args) => cmd::hash::run(args, cli.json),
         Command::Bundle(args) => cmd::bundle::run(args, cli.json),
+        Command::Drift(args) => cmd::drift::run(args, cli.json),
+        Command::Keys(args) => cmd::keys::run(args, cli.json),
+        Command::Sbom(args) => cmd::sbom::run(args, cli.json),
+        Command::Sign(args) => cmd::sign::run_sign(args, cli.json),
+        Command::Verify(args) => cmd::sign::run_verify(args, cli.json),
+        Command::Sigstore(command) => cmd::sigstore::run(command, cli.json),
     };
     match result {
         Ok(code) => code,

@@ -218,3 +218,128 @@ fn bundle_create_with_bad_revision_fails_cleanly_and_writes_nothing() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+#[test]
+fn bundle_create_with_key_signs_an_attestation_the_enforcer_verifies() {
+    if !leo_testkit::require_tool("openssl") {
+        return;
+    }
+    let repo = repo_with_change();
+    let p = repo.path();
+    for name in ["builder", "other"] {
+        let ok = Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "ed25519",
+                "-out",
+                &format!("{name}.pem"),
+            ])
+            .current_dir(p)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        let ok = Command::new("openssl")
+            .args([
+                "pkey",
+                "-in",
+                &format!("{name}.pem"),
+                "-pubout",
+                "-out",
+                &format!("{name}.pub.pem"),
+            ])
+            .current_dir(p)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+    let create = leo(
+        &[
+            "--json",
+            "bundle",
+            "create",
+            "--base",
+            "main",
+            "--head",
+            "staging/codex-x",
+            "--key",
+            "builder.pem",
+            "-o",
+            "signed.tar.gz",
+        ],
+        p,
+    );
+    assert_eq!(
+        create.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&create.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&create.stdout).unwrap();
+    assert!(j["attestationKeyId"].as_str().is_some());
+
+    // Reproducible under SOURCE_DATE_EPOCH even with a signed attestation (Ed25519 is
+    // deterministic and the provenance times follow SOURCE_DATE_EPOCH).
+    let first = std::fs::read(p.join("signed.tar.gz")).unwrap();
+    std::fs::remove_file(p.join("signed.tar.gz")).unwrap();
+    let again = leo(
+        &[
+            "bundle",
+            "create",
+            "--base",
+            "main",
+            "--head",
+            "staging/codex-x",
+            "--key",
+            "builder.pem",
+            "-o",
+            "signed.tar.gz",
+        ],
+        p,
+    );
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(std::fs::read(p.join("signed.tar.gz")).unwrap(), first);
+
+    let verify = |key: &str| {
+        leo(
+            &[
+                "attest",
+                "verify",
+                "--bundle",
+                "signed.tar.gz",
+                "--key",
+                key,
+                "--builder-id",
+                "urn:leo:builder:codex",
+            ],
+            p,
+        )
+    };
+    let good = verify("builder.pub.pem");
+    assert_eq!(
+        good.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let bad = verify("other.pub.pem");
+    assert_eq!(
+        bad.status.code(),
+        Some(1),
+        "a key that did not sign must not verify"
+    );
+
+    // The generated SBOM is in the bundle and lists the repository at head.
+    std::fs::create_dir(p.join("x")).unwrap();
+    let v = leo(&["bundle", "verify", "signed.tar.gz", "--extract", "x"], p);
+    assert_eq!(v.status.code(), Some(0));
+    let sbom: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p.join("x/sbom.cdx.json")).unwrap()).unwrap();
+    assert_eq!(sbom["specVersion"], "1.5");
+    assert_eq!(
+        sbom["metadata"]["component"]["version"],
+        repo.git(&["rev-parse", "staging/codex-x"])
+    );
+}

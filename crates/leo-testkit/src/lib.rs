@@ -60,11 +60,14 @@ pub fn vector(rel: &str) -> Option<PathBuf> {
 ///
 /// Under `CI=true` when the program is missing.
 pub fn require_tool(program: &str) -> bool {
-    let found = Command::new(program)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+    // Most tools answer `--version`; openssl only answers `version`.
+    let found = ["--version", "version"].iter().any(|flag| {
+        Command::new(program)
+            .arg(flag)
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    });
     assert!(found || !under_ci(), "{program} is required under CI=true");
     if !found {
         eprintln!("skipping: {program} not found");

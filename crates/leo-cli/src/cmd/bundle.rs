@@ -28,7 +28,8 @@ pub enum BundleCommand {
 /// Arguments of `leo bundle create`.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// The git repository.
+    /// The git repository (its work tree should be checked out at HEAD when the SBOM is
+    /// generated from it).
     #[arg(long, default_value = ".")]
     repo: PathBuf,
     /// The base revision (e.g. `main`).
@@ -37,12 +38,26 @@ pub struct CreateArgs {
     /// The head revision (e.g. `staging/codex-feature`).
     #[arg(long, default_value = "HEAD")]
     head: String,
-    /// The CycloneDX SBOM to include as sbom.cdx.json.
+    /// The builder's private key (PKCS#8 PEM, Ed25519 or ECDSA P-256): signs the in-toto
+    /// attestation (SLSA Provenance v0.2) over the bundle's members.
+    #[arg(long, required_unless_present = "attestation")]
+    key: Option<PathBuf>,
+    /// A ready DSSE attestation to include instead of signing one (must cover the members).
+    #[arg(long, conflicts_with = "key")]
+    attestation: Option<PathBuf>,
+    /// A CycloneDX SBOM to include; by default one is generated from the lockfiles in the
+    /// repository's work tree.
     #[arg(long)]
-    sbom: PathBuf,
-    /// The DSSE attestation to include as attestation.dsse.json.
+    sbom: Option<PathBuf>,
+    /// `builder.id` recorded in the provenance.
+    #[arg(long, default_value = "urn:leo:builder:codex")]
+    builder_id: String,
+    /// The repository URI recorded in the provenance and SBOM (default: `file://<repo>`).
     #[arg(long)]
-    attestation: PathBuf,
+    repository: Option<String>,
+    /// The SBOM's supplier (NTIA minimum element).
+    #[arg(long, default_value = "LEO builder lane")]
+    supplier: String,
     /// Where to write the bundle.
     #[arg(short, long, default_value = "artifact.tar.gz")]
     output: PathBuf,
@@ -66,6 +81,9 @@ pub struct VerifyArgs {
     /// Also require the bundle's SHA-256 to be this (64 hex, or a `[CODEX-READY:<hash>]` marker).
     #[arg(long)]
     expect: Option<String>,
+    /// After verification, write the members into this existing directory (never overwrites).
+    #[arg(long)]
+    extract: Option<PathBuf>,
 }
 
 /// Runs a `leo bundle` subcommand.
@@ -94,14 +112,78 @@ fn read_file(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
 }
 
 fn create(a: &CreateArgs, json: bool) -> anyhow::Result<ExitCode> {
+    let started = time::OffsetDateTime::now_utc();
+    let reproducible = std::env::var_os("SOURCE_DATE_EPOCH").is_some();
     let patch = create_patch(&a.repo, &a.base, &a.head)?;
-    let input = BundleInput {
+    let created_at = bundle_time(patch.head_time)?;
+    let repository = match &a.repository {
+        Some(r) => r.clone(),
+        None => format!(
+            "file://{}",
+            std::fs::canonicalize(&a.repo)
+                .unwrap_or_else(|_| a.repo.clone())
+                .display()
+        ),
+    };
+    let sbom = match &a.sbom {
+        Some(path) => read_file(path, "SBOM")?,
+        None => {
+            let name = std::fs::canonicalize(&a.repo)
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "repository".into());
+            let options = leo_attest::sbom::SbomOptions {
+                name,
+                head: patch.revisions.head.clone(),
+                repository: Some(repository.clone()),
+                timestamp: created_at,
+                author: "LEO builder lane".into(),
+                supplier: a.supplier.clone(),
+            };
+            leo_attest::sbom::generate(&a.repo, &options).context("generating the SBOM")?
+        }
+    };
+    let mut input = BundleInput {
         revisions: patch.revisions.clone(),
-        created_at: bundle_time(patch.head_time)?,
+        created_at,
         rollback: rollback_notes(&patch.revisions, &patch.files).into_bytes(),
         patch: patch.bytes.clone(),
-        sbom: read_file(&a.sbom, "SBOM")?,
-        attestation: read_file(&a.attestation, "attestation")?,
+        sbom,
+        attestation: Vec::new(),
+    };
+    let signed_by = match (&a.key, &a.attestation) {
+        (_, Some(path)) => {
+            input.attestation = read_file(path, "attestation")?;
+            None
+        }
+        (Some(key_path), None) => {
+            let key = load_builder_key(key_path)?;
+            let build = leo_attest::BuildInfo {
+                builder_id: a.builder_id.clone(),
+                build_type: leo_attest::BUNDLE_BUILD_TYPE.into(),
+                repository,
+                git_ref: Some(format!(
+                    "refs/heads/{}",
+                    a.head.trim_start_matches("refs/heads/")
+                )),
+                // Under SOURCE_DATE_EPOCH every timestamp is the bundle time, so the same
+                // change gives the same bytes; only then is the bundle claimed reproducible.
+                started_on: if reproducible { created_at } else { started },
+                finished_on: if reproducible {
+                    created_at
+                } else {
+                    time::OffsetDateTime::now_utc()
+                },
+                reproducible,
+            };
+            input.attestation = leo_attest::sign_bundle_attestation(
+                &input,
+                &build,
+                &[&key as &dyn leo_attest::DsseSigner],
+            )?;
+            Some(key.public_key().key_id().to_string())
+        }
+        (None, None) => return Err(anyhow!("give --key (to sign) or --attestation")),
     };
     let hash = input.write_to_path(&a.output)?;
     let marker = Marker::CodexReady(hash);
@@ -113,6 +195,7 @@ fn create(a: &CreateArgs, json: bool) -> anyhow::Result<ExitCode> {
             "marker": marker.to_string(),
             "base": patch.revisions.base, "head": patch.revisions.head,
             "mergeBase": patch.revisions.merge_base,
+            "attestationKeyId": signed_by,
             "files": patch.files,
         }));
     } else {
@@ -121,10 +204,26 @@ fn create(a: &CreateArgs, json: bool) -> anyhow::Result<ExitCode> {
             a.output.display(),
             patch.files.len()
         );
+        if let Some(k) = signed_by {
+            println!("attestation signed by key {k}");
+        }
         println!("sha256 {hash}");
         println!("marker {marker}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Loads a PKCS#8 private key, PEM (`leo-attest`, openssl) or DER (`leo keys generate --raw`).
+fn load_builder_key(path: &Path) -> anyhow::Result<leo_attest::SigningKey> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("reading the builder key {}", path.display()))?;
+    let key = match std::str::from_utf8(&bytes) {
+        Ok(text) if text.trim_start().starts_with("-----BEGIN") => {
+            leo_attest::SigningKey::from_pkcs8_pem(text)
+        }
+        _ => leo_attest::SigningKey::from_pkcs8_der(&bytes),
+    };
+    key.with_context(|| format!("loading the builder key {}", path.display()))
 }
 
 /// Reads and verifies a bundle. Problems with the bundle itself are verification failures
@@ -202,6 +301,9 @@ fn verify(a: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
                 .to_string()
             )));
         }
+    }
+    if let Some(dir) = &a.extract {
+        b.extract_to(dir)?;
     }
     if json {
         print_json(&summary(&b).into());

@@ -1,5 +1,12 @@
 //! One module per command group. Each exposes a clap type and
 //! `run(args, json) -> anyhow::Result<ExitCode>`.
 
+pub mod attest;
+pub mod audit;
 pub mod bundle;
+pub mod drift;
 pub mod hash;
+pub mod keys;
+pub mod sbom;
+pub mod sign;
+pub mod sigstore;

@@ -1,0 +1,235 @@
+//! The one error type of `leo-store`.
+
+use std::path::PathBuf;
+
+use crate::record::RecordKind;
+use crate::role::{Action, Role};
+
+/// Everything that can go wrong in `leo-store`.
+///
+/// Each variant is named after the check that failed and carries what a user needs to act.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An I/O operation failed.
+    #[error("I/O error while {context}: {source}")]
+    Io {
+        /// What LEO was doing.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// SQLite reported an error.
+    #[error("SQLite error while {context}: {source}")]
+    Sqlite {
+        /// What LEO was doing.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// PostgreSQL reported an error.
+    #[cfg(feature = "postgres")]
+    #[error("PostgreSQL error while {context}: {source}")]
+    Postgres {
+        /// What LEO was doing.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: postgres::Error,
+    },
+    /// The database itself refused an operation (authorizer, trigger, privilege or row-level
+    /// security): role separation held.
+    #[error("the database refused {operation}: {message}")]
+    DeniedByDatabase {
+        /// What was attempted.
+        operation: String,
+        /// The database's message.
+        message: String,
+    },
+    /// A commit or sync failed; the handle is now unusable (no retry-and-continue).
+    #[error("durable commit failed while {context}: {message}; the handle is closed")]
+    CommitFailed {
+        /// What LEO was doing.
+        context: String,
+        /// The underlying message.
+        message: String,
+    },
+    /// The handle was poisoned by an earlier commit failure.
+    #[error("this handle is closed after an earlier commit failure; open a new one")]
+    HandlePoisoned,
+    /// A role or action name was not one of the SOP's.
+    #[error("unknown {kind} {input:?}")]
+    UnknownName {
+        /// `role`, `action`, `verdict`...
+        kind: &'static str,
+        /// The rejected input (truncated).
+        input: String,
+    },
+    /// The §5 matrix does not give this role this action.
+    #[error("role {role} may not {action} (SOP §5 accountability matrix)")]
+    ActionNotAllowed {
+        /// Who tried.
+        role: Role,
+        /// What they tried.
+        action: Action,
+    },
+    /// A record of this kind cannot be filed under this action.
+    #[error("a {kind} record cannot be filed under action {action}")]
+    ActionNotForRecord {
+        /// The record kind.
+        kind: RecordKind,
+        /// The action given.
+        action: Action,
+    },
+    /// A client event id was empty, too long or had characters outside `[A-Za-z0-9._:/-]`.
+    #[error("invalid event id {input:?}: {reason}")]
+    InvalidEventId {
+        /// The rejected input (truncated).
+        input: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A record field failed validation.
+    #[error("invalid {field}: {reason}")]
+    InvalidField {
+        /// The field.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A PASS verdict below the SOP's 85 % confidence threshold.
+    #[error("verdict {verdict} needs confidence >= {min} %, got {confidence} %")]
+    VerdictConfidence {
+        /// The verdict.
+        verdict: leo_artifact::PlanVerdict,
+        /// The threshold.
+        min: u8,
+        /// The confidence given.
+        confidence: u8,
+    },
+    /// A retried event id arrived with different content.
+    #[error("event id {event_id:?} already recorded at seq {seq} with different content")]
+    EventIdConflict {
+        /// The event id.
+        event_id: String,
+        /// Where the first one is.
+        seq: u64,
+    },
+    /// The database's schema version is newer than this build understands.
+    #[error("database schema version {found} is newer than the supported {supported}")]
+    SchemaTooNew {
+        /// Version found.
+        found: i64,
+        /// Highest version this build knows.
+        supported: i64,
+    },
+    /// The database has no LEO schema (a reader cannot create it).
+    #[error("{what} has no LEO audit schema; open it once with a writer")]
+    SchemaMissing {
+        /// The database.
+        what: String,
+    },
+    /// Nothing recorded under that id.
+    #[error("no record {what}")]
+    NotFound {
+        /// What was looked up.
+        what: String,
+    },
+    /// Verification found a row whose content, chain or tree position does not match.
+    #[error("tampering detected at seq {seq} ({table}): {reason}")]
+    Tampered {
+        /// The first tampered log position.
+        seq: u64,
+        /// The table holding it.
+        table: String,
+        /// What did not match.
+        reason: String,
+    },
+    /// A checkpoint's signature, size or root did not verify.
+    #[error("checkpoint at size {size} failed verification: {reason}")]
+    CheckpointInvalid {
+        /// The checkpoint's tree size.
+        size: u64,
+        /// Why.
+        reason: String,
+    },
+    /// A signed note or checkpoint body was malformed.
+    #[error("malformed signed note: {reason}")]
+    MalformedNote {
+        /// Why.
+        reason: String,
+    },
+    /// A note key (signer or verifier) was malformed.
+    #[error("malformed note key: {reason}")]
+    MalformedKey {
+        /// Why.
+        reason: &'static str,
+    },
+    /// A secret key file is readable by others.
+    #[error("key file {path} has mode {mode:o}; secret keys must be 0600")]
+    KeyFileMode {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A Merkle proof did not verify.
+    #[error("{kind} proof does not verify: {reason}")]
+    ProofInvalid {
+        /// `inclusion` or `consistency`.
+        kind: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
+    /// An index or size lies outside the tree.
+    #[error("{what} {value} is outside the tree of size {size}")]
+    OutOfRange {
+        /// What was asked.
+        what: &'static str,
+        /// The value.
+        value: u64,
+        /// The tree size.
+        size: u64,
+    },
+    /// A `--db` location was neither `sqlite:PATH` nor `postgres://...`.
+    #[error("unsupported database location {input:?}: {reason}")]
+    InvalidLocation {
+        /// The input (passwords are never echoed).
+        input: String,
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Truncates user input for error messages.
+pub(crate) fn snippet(s: &str) -> String {
+    const MAX: usize = 80;
+    if s.chars().count() <= MAX {
+        s.to_owned()
+    } else {
+        let mut out: String = s.chars().take(MAX).collect();
+        out.push('…');
+        out
+    }
+}
+
+impl Error {
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn field(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidField {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
