@@ -7,30 +7,25 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use leo_artifact::{BundleInput, Revisions};
 use leo_attest::bundle::{BUNDLE_BUILD_TYPE, BuildInfo};
 use leo_attest::{DsseSigner, ResourceDescriptor, SigningKey, Statement};
-use serde_json::Value;
 
 fn leo(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leo"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("LEO_CYCLONEDX_SCHEMA")
-        .output()
-        .unwrap()
+    common::leo_with(dir, args, &[])
 }
 
 fn code(o: &Output) -> i32 {
     o.status.code().unwrap()
 }
 
-fn json_of(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+fn json_of(o: &Output) -> serde_json::Value {
+    common::json_of(o)
 }
 
 /// A fresh Ed25519 key pair written as `name.key.pem` / `name.pub.pem`.

@@ -7,25 +7,20 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use leo_store::samples::{approval, gate, handoff, signing_key, verification};
 use leo_store::{EnforcerHandle, LeadHandle, Location, NoteSigner, SupervisorHandle};
-use serde_json::Value;
 
 fn leo(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leo"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("LEO_DB")
-        .output()
-        .unwrap()
+    common::leo_with(dir, args, &[])
 }
 
-fn json_of(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+fn json_of(o: &Output) -> serde_json::Value {
+    common::json_of(o)
 }
 
 /// A trail with one record of each kind in ./leo.db, and the checkpoint verifier key in

@@ -6,18 +6,15 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 use leo_testkit::ScratchRepo;
 
 fn leo(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leo"))
-        .args(args)
-        .current_dir(dir)
-        .env("SOURCE_DATE_EPOCH", "1767225600")
-        .output()
-        .unwrap()
+    common::leo_with(dir, args, &[("SOURCE_DATE_EPOCH", "1767225600")])
 }
 
 fn stdout(o: &Output) -> String {

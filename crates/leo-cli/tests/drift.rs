@@ -7,23 +7,19 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
 fn leo(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leo"))
-        .args(args)
-        .current_dir(dir)
-        .env("SOURCE_DATE_EPOCH", "1767225600")
-        .output()
-        .unwrap()
+    common::leo_with(dir, args, &[("SOURCE_DATE_EPOCH", "1767225600")])
 }
 
-fn json_out(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+fn json_out(o: &Output) -> serde_json::Value {
+    common::json_of(o)
 }
 
 const DESIRED: &str = "\

@@ -7,21 +7,17 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 fn leo(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leo"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("LEO_KEYRING")
-        .output()
-        .unwrap()
+    common::leo_with(dir, args, &[])
 }
 
 fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+    common::json_of(o)
 }
 
 #[test]

@@ -9,27 +9,20 @@
     clippy::indexing_slicing
 )]
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-use serde_json::Value;
+use std::path::Path;
+use std::process::Output;
 
 const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
 const ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 fn leo(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leo"))
-        .args(args)
-        .current_dir(dir)
-        .env("COSIGN_PASSWORD", "test password")
-        .env_remove("SIGSTORE_ID_TOKEN")
-        .output()
-        .unwrap()
+    common::leo_with(dir, args, &[("COSIGN_PASSWORD", "test password")])
 }
 
-fn json_of(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+fn json_of(o: &Output) -> serde_json::Value {
+    common::json_of(o)
 }
 
 fn verify_case(base: &Path, case: &str, input: &str) -> Output {
