@@ -12,7 +12,7 @@ use std::io::Read;
 
 use time::OffsetDateTime;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fingerprint::Fingerprint;
 
 /// The signing backends LEO knows.
@@ -153,7 +153,29 @@ impl VerifyOptions {
         self.not_after = Some(bundle_time);
         self
     }
+
+    /// The time rule every backend applies to a signature's creation time: not in the future
+    /// (beyond [`CLOCK_SKEW_TOLERANCE`]) and not after the bundle's timestamp.
+    pub fn check_signed_at(&self, signed_at: OffsetDateTime) -> Result<()> {
+        if signed_at > self.now + CLOCK_SKEW_TOLERANCE {
+            return Err(Error::SignatureInFuture {
+                signed_at,
+                now: self.now,
+            });
+        }
+        if let Some(bundle_time) = self.not_after.filter(|b| signed_at > *b) {
+            return Err(Error::SignatureAfterBundle {
+                signed_at,
+                bundle_time,
+            });
+        }
+        Ok(())
+    }
 }
+
+/// How far in the future a signature may be dated and still count as "now" (clock skew
+/// between the signer and the verifier). The same for every backend.
+pub const CLOCK_SKEW_TOLERANCE: time::Duration = time::Duration::minutes(1);
 
 /// Something that signs byte streams. Implementations hold their secret key material (or
 /// credentials) and never print it in `Debug`.
@@ -204,5 +226,28 @@ pub(crate) fn expect_backend(expected: Backend, signature: &DetachedSignature) -
             expected,
             actual: signature.backend,
         })
+    }
+}
+
+#[cfg(test)]
+mod time_rule_tests {
+    use super::*;
+
+    #[test]
+    fn one_time_rule_for_every_backend_at_its_boundaries() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let opts = VerifyOptions::at(now);
+        assert!(opts.check_signed_at(now + CLOCK_SKEW_TOLERANCE).is_ok());
+        assert!(matches!(
+            opts.check_signed_at(now + CLOCK_SKEW_TOLERANCE + time::Duration::seconds(1)),
+            Err(Error::SignatureInFuture { .. })
+        ));
+        let bundle = now - time::Duration::hours(1);
+        let opts = opts.not_after(bundle);
+        assert!(opts.check_signed_at(bundle).is_ok());
+        assert!(matches!(
+            opts.check_signed_at(bundle + time::Duration::seconds(1)),
+            Err(Error::SignatureAfterBundle { .. })
+        ));
     }
 }

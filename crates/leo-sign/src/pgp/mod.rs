@@ -48,6 +48,4 @@ pub const MAX_CERT_BYTES: usize = 1024 * 1024;
 pub const SIGNING_HASH: sequoia_openpgp::types::HashAlgorithm =
     sequoia_openpgp::types::HashAlgorithm::SHA256;
 
-/// How far in the future a signature may be dated and still count as "now" (clock skew
-/// between the signer and the verifier).
-pub const CLOCK_SKEW_TOLERANCE: time::Duration = time::Duration::minutes(1);
+pub use crate::backend::CLOCK_SKEW_TOLERANCE;

@@ -5,7 +5,7 @@
 //! 1. The signature is a single binary-mode detached signature hashed with an acceptable
 //!    algorithm (SHA-1, MD5 and RIPEMD-160 are rejected: [`Error::WeakHashAlgorithm`]).
 //! 2. Its creation time is neither in the future ([`Error::SignatureInFuture`], with
-//!    [`CLOCK_SKEW_TOLERANCE`]) nor after the bundle's timestamp
+//!    [`CLOCK_SKEW_TOLERANCE`](crate::backend::CLOCK_SKEW_TOLERANCE)) nor after the bundle's timestamp
 //!    ([`Error::SignatureAfterBundle`]).
 //! 3. The issuer is a pinned key ([`Error::UnknownSigningKey`]).
 //! 4. The key was valid *when it signed*: it existed ([`Error::KeyNotYetValid`]), was not
@@ -28,9 +28,9 @@ use openpgp::{KeyHandle, PacketPile};
 use sequoia_openpgp as openpgp;
 use time::OffsetDateTime;
 
+use super::MAX_SIGNATURE_BYTES;
 use super::algo::{algorithms, from_system, hash_name, is_weak_hash};
 use super::key::PgpCert;
-use super::{CLOCK_SKEW_TOLERANCE, MAX_SIGNATURE_BYTES};
 use crate::backend::{
     Backend, DetachedSignature, SignatureReport, SignerIdentity, Verified, Verifier, VerifyOptions,
     expect_backend,
@@ -157,18 +157,7 @@ fn check_signature_times(sig: &Signature, options: &VerifyOptions) -> Result<Sys
         .signature_creation_time()
         .ok_or(Error::MissingSignatureTime)?;
     let signed_at = from_system(signed_at_sys);
-    if signed_at > options.now + CLOCK_SKEW_TOLERANCE {
-        return Err(Error::SignatureInFuture {
-            signed_at,
-            now: options.now,
-        });
-    }
-    if let Some(bundle_time) = options.not_after.filter(|b| signed_at > *b) {
-        return Err(Error::SignatureAfterBundle {
-            signed_at,
-            bundle_time,
-        });
-    }
+    options.check_signed_at(signed_at)?;
     if let Some(expired_at) = sig
         .signature_expiration_time()
         .map(from_system)

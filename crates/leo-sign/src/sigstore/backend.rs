@@ -91,25 +91,6 @@ impl SigstoreVerification {
     }
 }
 
-fn check_time(signed_at: Option<OffsetDateTime>, options: &VerifyOptions) -> Result<()> {
-    let Some(signed_at) = signed_at else {
-        return Ok(());
-    };
-    if signed_at > options.now {
-        return Err(Error::SignatureInFuture {
-            signed_at,
-            now: options.now,
-        });
-    }
-    if let Some(bundle_time) = options.not_after.filter(|t| signed_at > *t) {
-        return Err(Error::SignatureAfterBundle {
-            signed_at,
-            bundle_time,
-        });
-    }
-    Ok(())
-}
-
 impl Verifier for SigstoreVerifier {
     fn backend(&self) -> Backend {
         Backend::Sigstore
@@ -124,7 +105,9 @@ impl Verifier for SigstoreVerifier {
         expect_backend(Backend::Sigstore, signature)?;
         let bundle = SigstoreBundle::from_slice(&signature.bytes)?;
         let verified = self.verify_reader(&bundle, data)?;
-        check_time(verified.signed_at(), options)?;
+        if let Some(signed_at) = verified.signed_at() {
+            options.check_signed_at(signed_at)?;
+        }
         verified.to_report()
     }
 }
