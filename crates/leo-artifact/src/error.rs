@@ -249,17 +249,18 @@ impl Error {
     }
 }
 
-/// Shortens untrusted input before it goes into an error message.
-pub(crate) fn snippet(input: &str) -> String {
-    const MAX: usize = 80;
-    if input.len() <= MAX {
-        return input.to_owned();
+/// At most this many characters of untrusted input are quoted in an error message.
+pub const SNIPPET_CHARS: usize = 80;
+
+/// Shortens untrusted input before it goes into an error message: at most
+/// [`SNIPPET_CHARS`] characters, then `…`. Every leo-* crate uses this one helper.
+pub fn snippet(input: &str) -> String {
+    let mut chars = input.chars();
+    let mut out: String = chars.by_ref().take(SNIPPET_CHARS).collect();
+    if chars.next().is_some() {
+        out.push('…');
     }
-    let mut end = MAX;
-    while !input.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", input.get(..end).unwrap_or_default())
+    out
 }
 
 /// The crate's result type.

@@ -259,10 +259,4 @@ impl Error {
     }
 }
 
-/// At most this many characters of untrusted input are quoted in an error.
-pub(crate) const SNIPPET_CHARS: usize = 80;
-
-/// Truncates untrusted input for an error message.
-pub(crate) fn snippet(s: &str) -> String {
-    s.chars().take(SNIPPET_CHARS).collect()
-}
+pub(crate) use leo_artifact::error::snippet;
