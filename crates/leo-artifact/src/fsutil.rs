@@ -20,6 +20,24 @@ pub fn write_atomically_with_mode<T>(
     mode: Option<u32>,
     fill: impl FnOnce(&mut File) -> Result<T>,
 ) -> Result<T> {
+    write_impl(path, mode, true, fill)
+}
+
+/// Writes bytes to a new file at `path` atomically; fails with [`Error::WouldOverwrite`] if
+/// `path` exists when the file is renamed into place (no check-then-write race).
+pub fn write_new_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_impl(path, None, false, |f| {
+        f.write_all(bytes)
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    })
+}
+
+fn write_impl<T>(
+    path: &Path,
+    mode: Option<u32>,
+    clobber: bool,
+    fill: impl FnOnce(&mut File) -> Result<T>,
+) -> Result<T> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -48,8 +66,20 @@ pub fn write_atomically_with_mode<T>(
         .flush()
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| Error::io(format!("syncing {}", tmp.path().display()), e))?;
-    tmp.persist(path)
-        .map_err(|e| Error::io(format!("renaming into {}", path.display()), e.error))?;
+    let persisted = if clobber {
+        tmp.persist(path)
+    } else {
+        tmp.persist_noclobber(path)
+    };
+    persisted.map_err(|e| {
+        if !clobber && e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::WouldOverwrite {
+                path: path.to_path_buf(),
+            }
+        } else {
+            Error::io(format!("renaming into {}", path.display()), e.error)
+        }
+    })?;
     if let Ok(d) = File::open(dir) {
         // Make the rename durable; a failure here does not undo the write.
         let _ = d.sync_all();

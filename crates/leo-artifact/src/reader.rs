@@ -66,15 +66,29 @@ impl VerifiedBundle {
             .unwrap_or_default()
     }
 
-    /// Writes every member into `dir` (which must exist). Refuses to overwrite; members are
-    /// plain names from a closed set, so nothing can land outside `dir`.
+    /// Writes every member into `dir` (which must exist). All or nothing: it refuses if any
+    /// member's file already exists (also when one appears while extracting), and removes
+    /// what it wrote if a later write fails. Members are plain names from a closed set, so
+    /// nothing can land outside `dir`.
     pub fn extract_to(&self, dir: &Path) -> Result<()> {
-        for (member, bytes) in &self.members {
+        for member in self.members.keys() {
             let path = dir.join(member.file_name());
             if path.exists() {
                 return Err(Error::WouldOverwrite { path });
             }
-            crate::fsutil::write_bytes_atomically(&path, bytes)?;
+        }
+        let mut written = Vec::new();
+        for (member, bytes) in &self.members {
+            let path = dir.join(member.file_name());
+            match crate::fsutil::write_new_atomically(&path, bytes) {
+                Ok(()) => written.push(path),
+                Err(e) => {
+                    for p in &written {
+                        let _ = std::fs::remove_file(p);
+                    }
+                    return Err(e);
+                }
+            }
         }
         Ok(())
     }

@@ -428,3 +428,36 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn extract_is_all_or_nothing() {
+    let b = read(&good()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // One member's name is already taken: nothing at all may be written.
+    std::fs::write(dir.path().join("sbom.cdx.json"), b"mine").unwrap();
+    let err = b.extract_to(dir.path()).unwrap_err();
+    assert!(
+        matches!(err, Error::WouldOverwrite { ref path } if path.ends_with("sbom.cdx.json")),
+        "{err}"
+    );
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, vec!["sbom.cdx.json".to_owned()]);
+    assert_eq!(
+        std::fs::read(dir.path().join("sbom.cdx.json")).unwrap(),
+        b"mine"
+    );
+}
+
+#[test]
+fn write_new_refuses_an_existing_file_and_leaves_no_temp_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x");
+    leo_artifact::fsutil::write_new_atomically(&path, b"first").unwrap();
+    let err = leo_artifact::fsutil::write_new_atomically(&path, b"second").unwrap_err();
+    assert!(matches!(err, Error::WouldOverwrite { .. }), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), b"first");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
