@@ -72,13 +72,23 @@ fn hash32(field: &'static str, v: &[u8]) -> Result<Hash> {
         .map_err(|_| Error::field(field, format!("{} bytes, expected 32", v.len())))
 }
 
-impl RawEntry {
+/// A stored log row by reference, for decoding without copying its text first.
+pub(crate) struct LogRef<'a> {
+    pub seq: u64,
+    pub event_id: &'a str,
+    pub kind: RecordKind,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub recorded_at: i64,
+    pub leaf_hash: &'a [u8],
+    pub chain_hash: &'a [u8],
+}
+
+impl LogRef<'_> {
     /// Decodes into a typed entry; any failure is reported as an invalid field.
-    pub fn decode(self) -> Result<Entry> {
-        let kind = RecordKind::parse(&self.kind)?;
-        let columns = self
-            .columns
-            .ok_or_else(|| Error::field("record", format!("no row in {}", kind.table())))?;
+    pub(crate) fn decode(&self, columns: Option<Vec<Value>>) -> Result<Entry> {
+        let columns = columns
+            .ok_or_else(|| Error::field("record", format!("no row in {}", self.kind.table())))?;
         Ok(Entry {
             seq: self.seq,
             actor: self.actor.parse()?,
@@ -86,11 +96,28 @@ impl RawEntry {
                 id: self.event_id.parse()?,
                 action: self.action.parse()?,
                 recorded_at: Timestamp::from_unix_micros(self.recorded_at),
-                record: from_columns(kind, columns)?,
+                record: from_columns(self.kind, columns)?,
             },
-            leaf_hash: hash32("leaf_hash", &self.leaf_hash)?,
-            chain_hash: hash32("chain_hash", &self.chain_hash)?,
+            leaf_hash: hash32("leaf_hash", self.leaf_hash)?,
+            chain_hash: hash32("chain_hash", self.chain_hash)?,
         })
+    }
+}
+
+impl RawEntry {
+    /// Decodes into a typed entry; any failure is reported as an invalid field.
+    pub fn decode(self) -> Result<Entry> {
+        LogRef {
+            seq: self.seq,
+            event_id: &self.event_id,
+            kind: RecordKind::parse(&self.kind)?,
+            actor: &self.actor,
+            action: &self.action,
+            recorded_at: self.recorded_at,
+            leaf_hash: &self.leaf_hash,
+            chain_hash: &self.chain_hash,
+        }
+        .decode(self.columns)
     }
 }
 
@@ -136,4 +163,45 @@ pub(crate) trait Backend: Send {
     fn seq_of(&mut self, id: &EventId) -> Result<Option<u64>>;
     /// Every checkpoint, by tree size.
     fn checkpoints(&mut self) -> Result<Vec<CheckpointRow>>;
+    /// Streams the log rows of `kind` with `from <= recorded_at < to`, with their records,
+    /// decoded, in `(recorded_at, seq)` order, until `f` breaks (a row that does not decode
+    /// ends the scan with its error).
+    fn scan_kind(&mut self, kind: RecordKind, from: i64, to: i64, f: ScanFn<'_>) -> Result<()>;
+    /// Counts the log rows of `kind` with `from <= recorded_at < to`.
+    fn count_kind(&mut self, kind: RecordKind, from: i64, to: i64) -> Result<u64>;
+}
+
+/// The callback of [`Backend::scan_kind`]: receives each decoded entry.
+pub(crate) type ScanFn<'a> = &'a mut dyn FnMut(Entry) -> std::ops::ControlFlow<()>;
+
+/// The `SELECT` of [`Backend::scan_kind`] for `kind`, with `?`-style (`dollar = false`) or
+/// `$n` placeholders: the log columns, `r.seq` (NULL when the record row is missing), then
+/// the record's columns.
+pub(crate) fn scan_sql(kind: RecordKind, dollar: bool) -> String {
+    let cols: Vec<String> = crate::codec::column_names(kind)
+        .iter()
+        .map(|c| format!("r.{c}"))
+        .collect();
+    let (a, b, c) = if dollar {
+        ("$1", "$2", "$3")
+    } else {
+        ("?1", "?2", "?3")
+    };
+    format!(
+        "SELECT l.seq, l.event_id, l.kind, l.actor, l.action, l.recorded_at, l.leaf_hash, \
+         l.chain_hash, r.seq, {} FROM leo_log AS l LEFT JOIN {} AS r ON r.seq = l.seq \
+         WHERE l.kind = {a} AND l.recorded_at >= {b} AND l.recorded_at < {c} \
+         ORDER BY l.recorded_at, l.seq",
+        cols.join(", "),
+        kind.table()
+    )
+}
+
+/// The `SELECT count(*)` of [`Backend::count_kind`].
+pub(crate) fn count_sql(dollar: bool) -> &'static str {
+    if dollar {
+        "SELECT count(*) FROM leo_log WHERE kind = $1 AND recorded_at >= $2 AND recorded_at < $3"
+    } else {
+        "SELECT count(*) FROM leo_log WHERE kind = ?1 AND recorded_at >= ?2 AND recorded_at < ?3"
+    }
 }

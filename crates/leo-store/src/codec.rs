@@ -10,14 +10,18 @@ use serde::de::DeserializeOwned;
 use crate::error::{Error, Result};
 use crate::merkle::{Hash, hash_leaf};
 use crate::record::{
-    ApprovalDecision, Confidence, EventId, Fingerprint, GateExecution, HandoffEvent, PrNumber,
-    PublicKeyMaterial, Record, RecordKind, ScoredVerdict, SigningKeyRecord, Text, Timestamp,
-    ValidityWindow, VerificationInput, VerificationResult,
+    ApprovalDecision, ArtifactSignature, Confidence, EventId, Fingerprint, GateExecution,
+    HandoffEvent, LabelTransition, PolicyEvaluation, PrNumber, PublicKeyMaterial, Record,
+    RecordKind, Refusal, ScoredVerdict, SigningKeyRecord, Text, Timestamp, ValidityWindow,
+    VerificationInput, VerificationResult,
 };
 use crate::role::{Action, Role};
 
 /// Domain prefix of every leaf, so a LEO leaf can never be mistaken for another log's.
 pub const LEAF_PREFIX: &[u8] = b"leo-audit-leaf-v1\n";
+
+/// Initial capacity of a leaf buffer (a typical leaf is 300 to 500 bytes).
+const LEAF_CAPACITY: usize = 512;
 
 /// An event as a client submits it: the idempotency key, the matrix action it is filed
 /// under, when it happened, and the record.
@@ -92,7 +96,8 @@ pub fn leaf_data(seq: u64, actor: Role, event: &Event) -> Result<Vec<u8>> {
         recorded_at: event.recorded_at,
         record: &event.record,
     };
-    let mut out = LEAF_PREFIX.to_vec();
+    let mut out = Vec::with_capacity(LEAF_CAPACITY);
+    out.extend_from_slice(LEAF_PREFIX);
     serde_json::to_writer(&mut out, &body)
         .map_err(|e| Error::field("record", format!("cannot encode: {e}")))?;
     Ok(out)
@@ -156,7 +161,22 @@ pub const fn column_names(kind: RecordKind) -> &'static [&'static str] {
             "not_before",
             "not_after",
         ],
+        RecordKind::LabelTransition => &["change_id", "from_label", "to_label", "reason"],
+        RecordKind::Refusal => &["change_id", "attempted_role", "operation", "reason"],
+        RecordKind::ArtifactSignature => &["bundle_hash", "backend", "signer", "fallback_reason"],
+        RecordKind::PolicyEvaluation => &[
+            "policy",
+            "rule_name",
+            "resource",
+            "result",
+            "mode",
+            "image_digest",
+        ],
     }
+}
+
+fn opt_text(t: Option<impl ToString>) -> Value {
+    Value::Text(t.map(|t| t.to_string()))
 }
 
 fn text(s: impl Into<String>) -> Value {
@@ -226,6 +246,32 @@ pub fn columns(record: &Record) -> Result<Vec<Value>> {
                 int(k.validity.not_after().unix_micros()),
             ]
         }
+        Record::LabelTransition(t) => vec![
+            text(t.change.as_str()),
+            opt_text(t.from.as_ref()),
+            text(t.to.as_str()),
+            text(t.reason.as_str()),
+        ],
+        Record::Refusal(r) => vec![
+            text(r.change.as_str()),
+            text(r.attempted_role.as_str()),
+            text(r.operation.as_str()),
+            text(r.reason.as_str()),
+        ],
+        Record::ArtifactSignature(a) => vec![
+            text(a.bundle_hash.to_string()),
+            text(a.backend.as_str()),
+            text(a.signer.as_str()),
+            opt_text(a.fallback_reason.as_ref()),
+        ],
+        Record::PolicyEvaluation(p) => vec![
+            text(p.policy.as_str()),
+            text(p.rule.as_str()),
+            text(p.resource.as_str()),
+            text(name_of(&p.result)?),
+            text(name_of(&p.mode)?),
+            opt_text(p.image_digest.as_ref()),
+        ],
     })
 }
 
@@ -251,10 +297,31 @@ impl Cols<'_> {
     }
 
     fn opt_text(&mut self) -> Result<Option<String>> {
+        Ok(self.opt_named_text()?.1)
+    }
+
+    fn opt_named_text(&mut self) -> Result<(&'static str, Option<String>)> {
         match self.next()? {
-            (_, v) if v.is_null() => Ok(None),
-            (_, Value::Text(s)) => Ok(s),
+            (n, v) if v.is_null() => Ok((n, None)),
+            (n, Value::Text(s)) => Ok((n, s)),
             (n, _) => Err(Error::field(n, "expected text or NULL")),
+        }
+    }
+
+    fn opt_line(&mut self) -> Result<Option<Text>> {
+        match self.opt_named_text()? {
+            (_, None) => Ok(None),
+            (n, Some(s)) => Text::new(n, &s).map(Some),
+        }
+    }
+
+    fn opt_parsed<T: std::str::FromStr>(&mut self) -> Result<Option<T>> {
+        match self.opt_named_text()? {
+            (_, None) => Ok(None),
+            (n, Some(s)) => s
+                .parse()
+                .map(Some)
+                .map_err(|_| Error::field(n, format!("cannot parse {s:?}"))),
         }
     }
 
@@ -374,6 +441,32 @@ pub fn from_columns(kind: RecordKind, values: Vec<Value>) -> Result<Record> {
                 validity: ValidityWindow::new(nb, na)?,
             })
         }
+        RecordKind::LabelTransition => Record::LabelTransition(LabelTransition {
+            change: c.line()?,
+            from: c.opt_line()?,
+            to: c.line()?,
+            reason: c.line()?,
+        }),
+        RecordKind::Refusal => Record::Refusal(Refusal {
+            change: c.line()?,
+            attempted_role: c.parsed()?,
+            operation: c.line()?,
+            reason: c.line()?,
+        }),
+        RecordKind::ArtifactSignature => Record::ArtifactSignature(ArtifactSignature {
+            bundle_hash: c.parsed()?,
+            backend: c.name()?,
+            signer: c.line()?,
+            fallback_reason: c.opt_line()?,
+        }),
+        RecordKind::PolicyEvaluation => Record::PolicyEvaluation(PolicyEvaluation {
+            policy: c.line()?,
+            rule: c.line()?,
+            resource: c.line()?,
+            result: c.name()?,
+            mode: c.name()?,
+            image_digest: c.opt_parsed()?,
+        }),
     };
     record.check()?;
     Ok(record)

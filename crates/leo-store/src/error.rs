@@ -125,6 +125,16 @@ pub enum Error {
         /// Highest version this build knows.
         supported: i64,
     },
+    /// The database's schema predates this build and a reader cannot migrate it.
+    #[error(
+        "database schema version {found} is older than the required {required}; open it once with a writer (SQLite) or run the upgrade (PostgreSQL)"
+    )]
+    SchemaTooOld {
+        /// Version found.
+        found: i64,
+        /// Version this build needs.
+        required: i64,
+    },
     /// The database has no LEO schema (a reader cannot create it).
     #[error("{what} has no LEO audit schema; open it once with a writer")]
     SchemaMissing {

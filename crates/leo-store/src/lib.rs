@@ -33,11 +33,13 @@
 pub mod backend;
 pub mod codec;
 pub mod error;
+pub mod flow;
 pub mod merkle;
 pub mod note;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod proof;
+pub mod reader;
 pub mod record;
 pub mod role;
 pub mod samples;
@@ -54,14 +56,15 @@ pub use merkle::{Hash, MerkleTree};
 pub use note::{Checkpoint, NoteSigner, NoteVerifier, load_secret_key, save_secret_key};
 pub use proof::{ConsistencyProof, InclusionProof};
 pub use record::{
-    ApprovalDecision, ApprovalOutcome, Confidence, EventId, Fingerprint, GateExecution,
-    GateOutcome, HandoffEvent, HandoffStage, PrNumber, PublicKeyMaterial, Record, RecordKind,
-    ScoredVerdict, SigningKeyRecord, Text, Timestamp, ValidityWindow, VerificationInput,
-    VerificationResult,
+    ApprovalDecision, ApprovalOutcome, ArtifactSignature, Confidence, EventId, Fingerprint,
+    GateExecution, GateOutcome, HandoffEvent, HandoffStage, LabelTransition, PolicyEvaluation,
+    PolicyMode, PolicyResult, PrNumber, PublicKeyMaterial, Record, RecordKind, Refusal,
+    ScoredVerdict, SignatureBackend, SigningKeyRecord, Text, Timestamp, ValidityWindow,
+    VerificationInput, VerificationResult,
 };
-pub use role::{Action, Role, allowed};
+pub use role::{Action, Role, allowed, may_write};
 pub use store::{
     AppendableBy, BuilderHandle, Enforcer, EnforcerHandle, Lead, LeadHandle, Location, Reader,
-    Receipt, Supervisor, SupervisorHandle, WriterHandle, WriterRole,
+    Receipt, Supervisor, SupervisorHandle, System, SystemHandle, WriterHandle, WriterRole,
 };
 pub use verify::VerifyReport;

@@ -11,7 +11,7 @@ use leo_artifact::{CommitSha, Marker, PlanVerdict, Sha256Digest};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, snippet};
-use crate::role::Action;
+use crate::role::{Action, Role, allowed, may_write};
 
 /// Longest public key (raw bytes or armored text), in bytes.
 pub const MAX_PUBLIC_KEY_LEN: usize = 64 * 1024;
@@ -20,9 +20,29 @@ pub const MAX_VERIFICATION_INPUTS: usize = 256;
 /// The SOP §2.1 confidence a PASS verdict needs.
 pub const PASS_CONFIDENCE: u8 = 85;
 
+pub use crate::flow::{
+    ArtifactSignature, LabelTransition, PolicyEvaluation, PolicyMode, PolicyResult, Refusal,
+    SignatureBackend,
+};
 pub use crate::values::{EventId, MAX_EVENT_ID_LEN, MAX_TEXT_LEN, PrNumber, Text, Timestamp};
 
-/// Which of the five tables a record lives in.
+/// The actions a workflow record (label transition, refusal) may be filed under: every
+/// action but `GeneratePatches` (the builder never writes). The recording role files it under
+/// the action it was performing (e.g. PLAN under `IssueVerdict`, the merge under
+/// `AllowMerge`), or under its generic `DatabaseWrites` when it records what another role
+/// did (e.g. the enforcer recording the builder's `[CODEX-READY]` edge).
+const WORKFLOW_ACTIONS: &[Action] = &[
+    Action::SignArtifacts,
+    Action::CreatePr,
+    Action::TriggerWorkflows,
+    Action::MonitorGates,
+    Action::IssueVerdict,
+    Action::EscalationReview,
+    Action::DatabaseWrites,
+    Action::AllowMerge,
+];
+
+/// Which table a record lives in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
@@ -36,16 +56,45 @@ pub enum RecordKind {
     Approval,
     /// `leo_signing_keys`: public keys and validity windows.
     SigningKey,
+    /// `leo_label_transitions`: SOP §3 label changes (schema version 2).
+    LabelTransition,
+    /// `leo_refusals`: refused operations (schema version 2).
+    Refusal,
+    /// `leo_artifact_signatures`: which backend signed a bundle (schema version 2).
+    ArtifactSignature,
+    /// `leo_policy_evaluations`: policy rule results (schema version 2).
+    PolicyEvaluation,
 }
 
 impl RecordKind {
     /// Every kind.
-    pub const ALL: [RecordKind; 5] = [
+    pub const ALL: [RecordKind; 9] = [
         RecordKind::Handoff,
         RecordKind::Verification,
         RecordKind::GateExecution,
         RecordKind::Approval,
         RecordKind::SigningKey,
+        RecordKind::LabelTransition,
+        RecordKind::Refusal,
+        RecordKind::ArtifactSignature,
+        RecordKind::PolicyEvaluation,
+    ];
+
+    /// The kinds schema version 1 created.
+    pub const V1: [RecordKind; 5] = [
+        RecordKind::Handoff,
+        RecordKind::Verification,
+        RecordKind::GateExecution,
+        RecordKind::Approval,
+        RecordKind::SigningKey,
+    ];
+
+    /// The kinds schema version 2 added.
+    pub const V2: [RecordKind; 4] = [
+        RecordKind::LabelTransition,
+        RecordKind::Refusal,
+        RecordKind::ArtifactSignature,
+        RecordKind::PolicyEvaluation,
     ];
 
     /// The SOP §7.2 table name.
@@ -56,6 +105,10 @@ impl RecordKind {
             RecordKind::GateExecution => "leo_gate_executions",
             RecordKind::Approval => "pr_approval_audit",
             RecordKind::SigningKey => "leo_signing_keys",
+            RecordKind::LabelTransition => "leo_label_transitions",
+            RecordKind::Refusal => "leo_refusals",
+            RecordKind::ArtifactSignature => "leo_artifact_signatures",
+            RecordKind::PolicyEvaluation => "leo_policy_evaluations",
         }
     }
 
@@ -67,6 +120,10 @@ impl RecordKind {
             RecordKind::GateExecution => "gate_execution",
             RecordKind::Approval => "approval",
             RecordKind::SigningKey => "signing_key",
+            RecordKind::LabelTransition => "label_transition",
+            RecordKind::Refusal => "refusal",
+            RecordKind::ArtifactSignature => "artifact_signature",
+            RecordKind::PolicyEvaluation => "policy_evaluation",
         }
     }
 
@@ -82,7 +139,26 @@ impl RecordKind {
             RecordKind::GateExecution => &[Action::TriggerWorkflows, Action::MonitorGates],
             RecordKind::Approval => &[Action::EscalationReview],
             RecordKind::SigningKey => &[Action::SignArtifacts],
+            RecordKind::LabelTransition | RecordKind::Refusal => WORKFLOW_ACTIONS,
+            RecordKind::ArtifactSignature => &[Action::SignArtifacts],
+            // Policy Verification is a required check: the enforcer records what it triggered,
+            // PLAN what it monitored (the same split as gate executions).
+            RecordKind::PolicyEvaluation => &[Action::TriggerWorkflows, Action::MonitorGates],
         }
+    }
+
+    /// Whether `role` may file a record of this kind under `action`: the role may write,
+    /// the §5 matrix gives it the action, and records of this kind are filed under it. The
+    /// databases are seeded with exactly these triples (`leo_log_rules`).
+    pub fn accepts(self, role: Role, action: Action) -> bool {
+        may_write(role) && allowed(role, action) && self.actions().contains(&action)
+    }
+
+    /// The roles that may file records of this kind (under at least one action).
+    pub fn writers(self) -> impl Iterator<Item = Role> {
+        Role::ALL
+            .into_iter()
+            .filter(move |r| self.actions().iter().any(|a| self.accepts(*r, *a)))
     }
 
     /// Parses the log's `kind` column.
@@ -426,6 +502,14 @@ pub enum Record {
     Approval(ApprovalDecision),
     /// A signing key.
     SigningKey(SigningKeyRecord),
+    /// A label transition.
+    LabelTransition(LabelTransition),
+    /// A refused operation.
+    Refusal(Refusal),
+    /// An artifact signature.
+    ArtifactSignature(ArtifactSignature),
+    /// A policy evaluation.
+    PolicyEvaluation(PolicyEvaluation),
 }
 
 impl Record {
@@ -437,6 +521,10 @@ impl Record {
             Record::GateExecution(_) => RecordKind::GateExecution,
             Record::Approval(_) => RecordKind::Approval,
             Record::SigningKey(_) => RecordKind::SigningKey,
+            Record::LabelTransition(_) => RecordKind::LabelTransition,
+            Record::Refusal(_) => RecordKind::Refusal,
+            Record::ArtifactSignature(_) => RecordKind::ArtifactSignature,
+            Record::PolicyEvaluation(_) => RecordKind::PolicyEvaluation,
         }
     }
 
@@ -445,6 +533,7 @@ impl Record {
         match self {
             Record::Verification(v) => VerificationResult::check_inputs(&v.inputs),
             Record::SigningKey(k) => k.public_key.check(),
+            Record::ArtifactSignature(s) => s.check(),
             _ => Ok(()),
         }
     }
@@ -464,106 +553,12 @@ into_record!(
     VerificationResult => Verification,
     GateExecution => GateExecution,
     ApprovalDecision => Approval,
-    SigningKeyRecord => SigningKey
+    SigningKeyRecord => SigningKey,
+    LabelTransition => LabelTransition,
+    Refusal => Refusal,
+    ArtifactSignature => ArtifactSignature,
+    PolicyEvaluation => PolicyEvaluation
 );
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn event_ids_are_checked() {
-        assert!("lane-a/2026-01-01:17.x_y".parse::<EventId>().is_ok());
-        for bad in ["", "a b", "é", &"x".repeat(129)] {
-            assert!(matches!(
-                bad.parse::<EventId>(),
-                Err(Error::InvalidEventId { .. })
-            ));
-        }
-    }
-
-    #[test]
-    fn pass_needs_85_percent() {
-        let c = |p| Confidence::new(p).unwrap();
-        assert!(ScoredVerdict::new(PlanVerdict::Pass, c(85)).is_ok());
-        assert!(matches!(
-            ScoredVerdict::new(PlanVerdict::Pass, c(84)),
-            Err(Error::VerdictConfidence {
-                confidence: 84,
-                min: 85,
-                ..
-            })
-        ));
-        assert!(ScoredVerdict::new(PlanVerdict::Fail, c(10)).is_ok());
-        assert!(matches!(
-            Confidence::new(101),
-            Err(Error::InvalidField {
-                field: "confidence",
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn text_window_fingerprint_and_keys_are_checked() {
-        assert!(matches!(
-            Text::new("branch", " "),
-            Err(Error::InvalidField {
-                field: "branch",
-                ..
-            })
-        ));
-        assert!(matches!(
-            Text::new("branch", "a\nb"),
-            Err(Error::InvalidField { .. })
-        ));
-        let t = Timestamp::from_unix_micros;
-        assert!(matches!(
-            ValidityWindow::new(t(5), t(5)),
-            Err(Error::InvalidField {
-                field: "validity",
-                ..
-            })
-        ));
-        assert!(ValidityWindow::new(t(5), t(6)).unwrap().contains(t(5)));
-        assert!(matches!(
-            "ABCDEF0123456789".parse::<Fingerprint>(),
-            Err(Error::InvalidField { .. })
-        ));
-        assert!(matches!(
-            PublicKeyMaterial::Armored("ssh-ed25519 AAAA".into()).check(),
-            Err(Error::InvalidField {
-                field: "public_key",
-                ..
-            })
-        ));
-        assert!(matches!(
-            PublicKeyMaterial::Raw(vec![]).check(),
-            Err(Error::InvalidField { .. })
-        ));
-        assert!(matches!(
-            PrNumber::new(0),
-            Err(Error::InvalidField {
-                field: "pr_number",
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn timestamps_render_rfc3339() {
-        assert_eq!(
-            Timestamp::from_unix_micros(1_500_000).to_string(),
-            "1970-01-01T00:00:01.5Z"
-        );
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn event_id_parse_never_panics(s in "\\PC*") {
-            if let Ok(id) = s.parse::<EventId>() {
-                proptest::prop_assert_eq!(id.as_str(), s.as_str());
-            }
-        }
-    }
-}
+mod tests;

@@ -171,6 +171,17 @@ pub fn allowed(role: Role, action: Action) -> bool {
         .any(|(a, roles)| *a == action && roles.contains(&role))
 }
 
+/// The actions whose holders may write to the audit trail: the §5 "Database writes" row, and
+/// the merge step of §4.1 (step 11), whose machinery records the merge it allowed (the
+/// `merged` label transition, or its refusal). `System` therefore writes, but only records
+/// filed under `AllowMerge`, the one action its column has.
+pub const RECORDING_ACTIONS: [Action; 2] = [Action::DatabaseWrites, Action::AllowMerge];
+
+/// Whether `role` may append to the audit trail at all (see [`RECORDING_ACTIONS`]).
+pub fn may_write(role: Role) -> bool {
+    RECORDING_ACTIONS.iter().any(|a| allowed(role, *a))
+}
+
 /// Every `(role, action)` pair the matrix allows, in matrix order: the rows the databases'
 /// `leo_role_actions` table is seeded with.
 pub fn allowed_pairs() -> impl Iterator<Item = (Role, Action)> {
@@ -220,6 +231,15 @@ mod tests {
                 action: Action::DatabaseWrites
             })
         ));
+    }
+
+    #[test]
+    fn writers_are_the_database_writes_row_plus_the_merge_step() {
+        let writers: Vec<Role> = Role::ALL.into_iter().filter(|r| may_write(*r)).collect();
+        assert_eq!(
+            writers,
+            [Role::ClaudeExec, Role::Plan, Role::Lead, Role::System]
+        );
     }
 
     #[test]

@@ -5,11 +5,12 @@ use leo_artifact::{CommitSha, PlanVerdict, Sha256Digest};
 use crate::codec::Event;
 use crate::error::{Error, Result};
 use crate::record::{
-    ApprovalDecision, ApprovalOutcome, Confidence, EventId, GateExecution, GateOutcome,
-    HandoffEvent, HandoffStage, PrNumber, PublicKeyMaterial, ScoredVerdict, SigningKeyRecord, Text,
-    Timestamp, ValidityWindow, VerificationInput, VerificationResult,
+    ApprovalDecision, ApprovalOutcome, ArtifactSignature, Confidence, EventId, GateExecution,
+    GateOutcome, HandoffEvent, HandoffStage, LabelTransition, PolicyEvaluation, PolicyMode,
+    PolicyResult, PrNumber, PublicKeyMaterial, Refusal, ScoredVerdict, SignatureBackend,
+    SigningKeyRecord, Text, Timestamp, ValidityWindow, VerificationInput, VerificationResult,
 };
-use crate::role::Action;
+use crate::role::{Action, Role};
 
 /// A fixed time (2026-01-01T00:00:00Z) so sample leaves are reproducible.
 pub const T0: Timestamp = Timestamp::from_unix_micros(1_767_225_600_000_000);
@@ -115,6 +116,90 @@ pub fn signing_key(prefix: &str, n: u32) -> Result<Event<SigningKeyRecord>> {
     })
 }
 
+fn change(n: u32) -> Result<Text> {
+    Text::new("change", &format!("PRD-{n}"))
+}
+
+/// PLAN's PASS moves change `PRD-n` from `gates_passing` to `ready_to_merge`.
+pub fn transition(prefix: &str, n: u32) -> Result<Event<LabelTransition>> {
+    Ok(Event {
+        id: id(prefix, "transition", n)?,
+        action: Action::IssueVerdict,
+        recorded_at: T0,
+        record: LabelTransition {
+            change: change(n)?,
+            from: Some(Text::new("from", "gates_passing")?),
+            to: Text::new("to", "ready_to_merge")?,
+            reason: Text::new("reason", "PLAN issues PASS")?,
+        },
+    })
+}
+
+/// The merge step (System) moves change `PRD-n` from `ready_to_merge` to `merged`.
+pub fn merged(prefix: &str, n: u32) -> Result<Event<LabelTransition>> {
+    Ok(Event {
+        id: id(prefix, "merged", n)?,
+        action: Action::AllowMerge,
+        recorded_at: T0,
+        record: LabelTransition {
+            change: change(n)?,
+            from: Some(Text::new("from", "ready_to_merge")?),
+            to: Text::new("to", "merged")?,
+            reason: Text::new("reason", "PASS recorded for this bundle hash")?,
+        },
+    })
+}
+
+/// The enforcer refuses the builder's attempt to sign a bundle of change `PRD-n`.
+pub fn refusal(prefix: &str, n: u32) -> Result<Event<Refusal>> {
+    Ok(Event {
+        id: id(prefix, "refusal", n)?,
+        action: Action::SignArtifacts,
+        recorded_at: T0,
+        record: Refusal {
+            change: change(n)?,
+            attempted_role: Role::Codex,
+            operation: Text::new("operation", "sign_artifacts")?,
+            reason: Text::new("reason", "role CODEX may not SIGN_ARTIFACTS")?,
+        },
+    })
+}
+
+/// The enforcer signs bundle `n` with the OpenPGP fallback (Sigstore offline).
+pub fn artifact_signature(prefix: &str, n: u32) -> Result<Event<ArtifactSignature>> {
+    Ok(Event {
+        id: id(prefix, "signature", n)?,
+        action: Action::SignArtifacts,
+        recorded_at: T0,
+        record: ArtifactSignature {
+            bundle_hash: Sha256Digest::of(&n.to_be_bytes()),
+            backend: SignatureBackend::Openpgp,
+            signer: Text::new("signer", "0123456789abcdef0123456789abcdef01234567")?,
+            fallback_reason: Some(Text::new(
+                "fallback_reason",
+                "Sigstore unreachable (air-gapped)",
+            )?),
+        },
+    })
+}
+
+/// PLAN records a failed image-signature policy rule in enforce mode.
+pub fn policy_evaluation(prefix: &str, n: u32) -> Result<Event<PolicyEvaluation>> {
+    Ok(Event {
+        id: id(prefix, "policy", n)?,
+        action: Action::MonitorGates,
+        recorded_at: T0,
+        record: PolicyEvaluation {
+            policy: Text::new("policy", "verify-image-signatures")?,
+            rule: Text::new("rule", "check-sigstore")?,
+            resource: Text::new("resource", &format!("Deployment/prod/app-{n}"))?,
+            result: PolicyResult::Fail,
+            mode: PolicyMode::Enforce,
+            image_digest: Some(Sha256Digest::of(&n.to_le_bytes())),
+        },
+    })
+}
+
 /// One event of every kind (type-erased), ids prefixed with `prefix`.
 pub fn sample_events(prefix: &str) -> Result<Vec<Event>> {
     Ok(vec![
@@ -123,5 +208,9 @@ pub fn sample_events(prefix: &str) -> Result<Vec<Event>> {
         gate(prefix, 1)?.into_any(),
         approval(prefix, 1)?.into_any(),
         signing_key(prefix, 1)?.into_any(),
+        transition(prefix, 1)?.into_any(),
+        refusal(prefix, 1)?.into_any(),
+        artifact_signature(prefix, 1)?.into_any(),
+        policy_evaluation(prefix, 1)?.into_any(),
     ])
 }

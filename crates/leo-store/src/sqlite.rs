@@ -17,15 +17,23 @@ use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::ValueRef;
 pub use rusqlite::{OpenFlags, params};
 
-use crate::backend::{Backend, CheckpointRow, LogRow, RawEntry};
+use crate::backend::{
+    Backend, CheckpointRow, LogRef, LogRow, PendingRow, RawEntry, ScanFn, count_sql, scan_sql,
+};
 use crate::codec::{Value, column_names};
 use crate::error::{Error, Result};
 use crate::merkle::Hash;
 use crate::record::{EventId, RecordKind};
-use crate::schema::{APPEND_TABLES, SCHEMA_VERSION, sqlite_v1};
+use crate::schema::{APPEND_TABLES, SCHEMA_VERSION, sqlite_migrations};
+
+mod batch;
+use batch::{LOG_COLUMNS, Param, chunked, log_params, multi_insert_sql};
 
 /// How long a connection waits for another writer's lock.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Prepared statements kept per connection (the chunked inserts of every table fit).
+const STATEMENT_CACHE: usize = 128;
 
 fn sql_err(context: &str, e: rusqlite::Error) -> Error {
     if let rusqlite::Error::SqliteFailure(f, msg) = &e {
@@ -72,7 +80,8 @@ fn user_version(conn: &Connection) -> Result<i64> {
         .map_err(|e| sql_err("reading the schema version", e))
 }
 
-/// Creates the schema if the file has none, under an exclusive lock.
+/// Creates the schema if the file has none, and applies every missing migration, under an
+/// exclusive lock.
 fn migrate(conn: &Connection) -> Result<()> {
     let found = user_version(conn)?;
     if found > SCHEMA_VERSION {
@@ -88,11 +97,14 @@ fn migrate(conn: &Connection) -> Result<()> {
         .map_err(|e| sql_err("locking for migration", e))?;
     let run = || -> Result<()> {
         // Another process may have migrated while we waited for the lock.
-        if user_version(conn)? == 0 {
-            conn.execute_batch(&sqlite_v1())
-                .map_err(|e| sql_err("applying migration 1", e))?;
-            conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
-                .map_err(|e| sql_err("recording the schema version", e))?;
+        let found = user_version(conn)?;
+        for (version, sql) in sqlite_migrations() {
+            if version > found {
+                conn.execute_batch(&sql)
+                    .map_err(|e| sql_err(&format!("applying migration {version}"), e))?;
+                conn.execute_batch(&format!("PRAGMA user_version = {version}"))
+                    .map_err(|e| sql_err("recording the schema version", e))?;
+            }
         }
         Ok(())
     };
@@ -122,6 +134,7 @@ pub fn open_writer_connection(path: &Path) -> Result<Connection> {
     migrate(&conn)?;
     conn.authorizer(Some(writer_authorizer))
         .map_err(|e| sql_err("installing the authorizer", e))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
 
@@ -144,6 +157,12 @@ pub fn open_reader_connection(path: &Path) -> Result<Connection> {
             supported: SCHEMA_VERSION,
         });
     }
+    if found < SCHEMA_VERSION {
+        return Err(Error::SchemaTooOld {
+            found,
+            required: SCHEMA_VERSION,
+        });
+    }
     conn.authorizer(Some(reader_authorizer))
         .map_err(|e| sql_err("installing the authorizer", e))?;
     Ok(conn)
@@ -153,6 +172,8 @@ pub fn open_reader_connection(path: &Path) -> Result<Connection> {
 pub(crate) struct SqliteBackend {
     conn: Connection,
     path: PathBuf,
+    /// Multi-row insert SQL by `(table, rows)`, built once (it is also the statement cache key).
+    inserts: HashMap<(&'static str, usize), String>,
 }
 
 impl SqliteBackend {
@@ -160,6 +181,7 @@ impl SqliteBackend {
         Ok(SqliteBackend {
             conn: open_writer_connection(path)?,
             path: path.to_owned(),
+            inserts: HashMap::new(),
         })
     }
 
@@ -167,17 +189,8 @@ impl SqliteBackend {
         Ok(SqliteBackend {
             conn: open_reader_connection(path)?,
             path: path.to_owned(),
+            inserts: HashMap::new(),
         })
-    }
-}
-
-fn to_sql(v: &Value) -> rusqlite::types::Value {
-    use rusqlite::types::Value as V;
-    match v {
-        Value::Int(Some(i)) => V::Integer(*i),
-        Value::Text(Some(s)) => V::Text(s.clone()),
-        Value::Blob(Some(b)) => V::Blob(b.clone()),
-        Value::Int(None) | Value::Text(None) | Value::Blob(None) => V::Null,
     }
 }
 
@@ -189,6 +202,20 @@ fn from_sql(v: ValueRef<'_>) -> Value {
         // A real in an integer column is tampering; surface it as text so decoding fails.
         ValueRef::Real(f) => Value::Text(Some(f.to_string())),
         ValueRef::Null => Value::Text(None),
+    }
+}
+
+fn ref_text<'a>(field: &'static str, v: ValueRef<'a>) -> Result<&'a str> {
+    match v {
+        ValueRef::Text(t) => std::str::from_utf8(t).map_err(|_| Error::field(field, "not UTF-8")),
+        _ => Err(Error::field(field, "expected text")),
+    }
+}
+
+fn ref_blob<'a>(field: &'static str, v: ValueRef<'a>) -> Result<&'a [u8]> {
+    match v {
+        ValueRef::Blob(b) => Ok(b),
+        _ => Err(Error::field(field, "expected bytes")),
     }
 }
 
@@ -209,6 +236,28 @@ fn insert_sql(kind: RecordKind) -> String {
         cols.join(", "),
         marks.join(", ")
     )
+}
+
+impl SqliteBackend {
+    /// Runs one multi-row insert of `rows` rows whose parameters are `params`, row-major.
+    fn insert_many(
+        &mut self,
+        table: &'static str,
+        cols: &[&str],
+        rows: usize,
+        params: &[Param<'_>],
+    ) -> Result<()> {
+        let ctx = || format!("appending to {table}");
+        let sql = self
+            .inserts
+            .entry((table, rows))
+            .or_insert_with(|| multi_insert_sql(table, cols, rows));
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute(rusqlite::params_from_iter(params)))
+            .map_err(|e| sql_err(&ctx(), e))?;
+        Ok(())
+    }
 }
 
 impl Backend for SqliteBackend {
@@ -318,10 +367,32 @@ impl Backend for SqliteBackend {
             .prepare_cached(&insert_sql(kind))
             .map_err(|e| sql_err(&format!("appending to {}", kind.table()), e))?;
         let mut values = Vec::with_capacity(columns.len() + 1);
-        values.push(rusqlite::types::Value::Integer(as_i64(seq)));
-        values.extend(columns.iter().map(to_sql));
+        values.push(Param::Int(as_i64(seq)));
+        values.extend(columns.iter().map(Param::from));
         stmt.execute(rusqlite::params_from_iter(values))
             .map_err(|e| sql_err(&format!("appending to {}", kind.table()), e))?;
+        Ok(())
+    }
+
+    /// Multi-row inserts: the log rows in chunks, then each kind's record rows in chunks.
+    fn insert_rows(&mut self, rows: &[PendingRow]) -> Result<()> {
+        for chunk in chunked(rows) {
+            let params: Vec<Param<'_>> = chunk.iter().flat_map(|(l, _)| log_params(l)).collect();
+            self.insert_many("leo_log", &LOG_COLUMNS, chunk.len(), &params)?;
+        }
+        for kind in RecordKind::ALL {
+            let of_kind: Vec<&PendingRow> = rows.iter().filter(|(l, _)| l.kind == kind).collect();
+            let mut cols = vec!["seq"];
+            cols.extend(column_names(kind));
+            for chunk in chunked(&of_kind) {
+                let mut params = Vec::with_capacity(chunk.len() * cols.len());
+                for (l, values) in chunk {
+                    params.push(Param::Int(as_i64(l.seq)));
+                    params.extend(values.iter().map(Param::from));
+                }
+                self.insert_many(kind.table(), &cols, chunk.len(), &params)?;
+            }
+        }
         Ok(())
     }
 
@@ -464,4 +535,54 @@ impl Backend for SqliteBackend {
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| sql_err(ctx, e))
     }
+    fn scan_kind(&mut self, kind: RecordKind, from: i64, to: i64, f: ScanFn<'_>) -> Result<()> {
+        let ctx = "scanning log entries";
+        let ncols = column_names(kind).len();
+        let mut stmt = self
+            .conn
+            .prepare_cached(&scan_sql(kind, false))
+            .map_err(|e| sql_err(ctx, e))?;
+        let mut rows = stmt
+            .query(params![kind.as_str(), from, to])
+            .map_err(|e| sql_err(ctx, e))?;
+        while let Some(r) = rows.next().map_err(|e| sql_err(ctx, e))? {
+            let get = |i| r.get_ref(i).map_err(|e| sql_err(ctx, e));
+            let columns = match get(8)? {
+                ValueRef::Null => None,
+                _ => Some(
+                    (9..9 + ncols)
+                        .map(|i| get(i).map(from_sql))
+                        .collect::<Result<Vec<_>>>()?,
+                ),
+            };
+            let seq =
+                seq_of_row(r.get(0).map_err(|e| sql_err(ctx, e))?).map_err(|e| sql_err(ctx, e))?;
+            let log = LogRef {
+                seq,
+                event_id: ref_text("event_id", get(1)?)?,
+                kind,
+                actor: ref_text("actor", get(3)?)?,
+                action: ref_text("action", get(4)?)?,
+                recorded_at: r.get(5).map_err(|e| sql_err(ctx, e))?,
+                leaf_hash: ref_blob("leaf_hash", get(6)?)?,
+                chain_hash: ref_blob("chain_hash", get(7)?)?,
+            };
+            if f(log.decode(columns)?).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn count_kind(&mut self, kind: RecordKind, from: i64, to: i64) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .prepare_cached(count_sql(false))
+            .and_then(|mut s| s.query_row(params![kind.as_str(), from, to], |r| r.get(0)))
+            .map_err(|e| sql_err("counting log entries", e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -11,17 +11,17 @@ use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use crate::backend::{Backend, CheckpointRow, LogRow, PAGE};
-use crate::codec::{Entry, Event, chain_next, columns, leaf_hash_of};
+use crate::backend::{Backend, CheckpointRow, LogRow};
+use crate::codec::{Event, chain_next, columns, leaf_hash_of};
 use crate::error::{Error, Result, snippet};
 use crate::merkle::{Hash, MerkleTree};
 use crate::note::{Checkpoint, NoteSigner};
-use crate::proof::{ConsistencyProof, InclusionProof};
+pub use crate::reader::Reader;
 use crate::record::{
-    ApprovalDecision, EventId, GateExecution, HandoffEvent, Record, SigningKeyRecord, Timestamp,
-    VerificationResult,
+    ApprovalDecision, ArtifactSignature, GateExecution, HandoffEvent, LabelTransition,
+    PolicyEvaluation, Record, Refusal, SigningKeyRecord, Timestamp, VerificationResult,
 };
-use crate::role::{Action, Role, check};
+use crate::role::{Action, Role, check, may_write};
 
 /// Where the audit trail lives: `sqlite:PATH` (or a bare path) or `postgres://...`.
 #[derive(Clone, PartialEq, Eq)]
@@ -86,7 +86,7 @@ impl fmt::Debug for Location {
     }
 }
 
-fn open_backend(loc: &Location, writer: Option<Role>) -> Result<Box<dyn Backend>> {
+pub(crate) fn open_backend(loc: &Location, writer: Option<Role>) -> Result<Box<dyn Backend>> {
     match loc {
         Location::Sqlite(p) => Ok(match writer {
             Some(_) => Box::new(crate::sqlite::SqliteBackend::writer(p)?),
@@ -113,134 +113,6 @@ pub struct Receipt {
     pub duplicate: bool,
 }
 
-/// Read access shared by every handle.
-pub struct Reader {
-    backend: Box<dyn Backend>,
-    tree: MerkleTree,
-}
-
-impl fmt::Debug for Reader {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Reader(cached tree size {})", self.tree.len())
-    }
-}
-
-impl Reader {
-    /// Number of records in the log.
-    pub fn size(&mut self) -> Result<u64> {
-        Ok(self.backend.tail()?.0)
-    }
-
-    /// Brings the cached tree up to `size` leaves from the stored leaf hashes.
-    fn sync_tree(&mut self, size: u64) -> Result<()> {
-        let mut from = self.tree.len();
-        while from < size {
-            let to = size.min(from + PAGE * 10);
-            for h in self.backend.leaf_hashes(from, to)? {
-                self.tree.push(h);
-            }
-            from = to;
-        }
-        Ok(())
-    }
-
-    /// Up to `limit` entries starting at `from`, decoded.
-    pub fn entries(&mut self, from: u64, limit: u64) -> Result<Vec<Entry>> {
-        let to = from.saturating_add(limit.min(PAGE));
-        self.backend
-            .entries(from, to)?
-            .into_iter()
-            .map(|raw| raw.decode())
-            .collect()
-    }
-
-    /// The entry at `seq`.
-    pub fn entry(&mut self, seq: u64) -> Result<Entry> {
-        self.entries(seq, 1)?
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::NotFound {
-                what: format!("at seq {seq}"),
-            })
-    }
-
-    /// The entry recorded under a client event id.
-    pub fn find(&mut self, id: &EventId) -> Result<Entry> {
-        match self.backend.seq_of(id)? {
-            Some(seq) => self.entry(seq),
-            None => Err(Error::NotFound {
-                what: format!("with event id {id}"),
-            }),
-        }
-    }
-
-    /// Every stored checkpoint, by size (unverified; see [`Reader::verify`]).
-    pub fn checkpoints(&mut self) -> Result<Vec<CheckpointRow>> {
-        self.backend.checkpoints()
-    }
-
-    /// The root of the first `size` records, from the stored leaf hashes.
-    pub fn root_at(&mut self, size: u64) -> Result<Hash> {
-        self.sync_tree(size)?;
-        self.tree.root_at(size)
-    }
-
-    /// An inclusion proof for record `seq` in the tree of `size` records.
-    pub fn inclusion_proof(&mut self, seq: u64, size: u64) -> Result<InclusionProof> {
-        let (stored, _) = self.backend.tail()?;
-        if size > stored {
-            return Err(Error::OutOfRange {
-                what: "tree size",
-                value: size,
-                size: stored,
-            });
-        }
-        self.sync_tree(size)?;
-        let path = self.tree.inclusion_proof(seq, size)?;
-        let leaf_hash = self.tree.leaf(seq).ok_or(Error::OutOfRange {
-            what: "leaf index",
-            value: seq,
-            size,
-        })?;
-        Ok(InclusionProof {
-            index: seq,
-            size,
-            leaf_hash,
-            path,
-            root: self.tree.root_at(size)?,
-        })
-    }
-
-    /// A consistency proof between tree sizes `old` and `new`.
-    pub fn consistency_proof(&mut self, old: u64, new: u64) -> Result<ConsistencyProof> {
-        let (stored, _) = self.backend.tail()?;
-        if new > stored {
-            return Err(Error::OutOfRange {
-                what: "tree size",
-                value: new,
-                size: stored,
-            });
-        }
-        self.sync_tree(new)?;
-        Ok(ConsistencyProof {
-            old_size: old,
-            new_size: new,
-            path: self.tree.consistency_proof(old, new)?,
-            old_root: self.tree.root_at(old)?,
-            new_root: self.tree.root_at(new)?,
-        })
-    }
-
-    /// Recomputes every leaf, the chain, the tree and every checkpoint signature; see
-    /// [`crate::verify`].
-    pub fn verify(
-        &mut self,
-        trusted: &[crate::note::NoteVerifier],
-    ) -> Result<crate::verify::VerifyReport> {
-        crate::verify::verify(self.backend.as_mut(), trusted)
-    }
-}
-
 /// The builder's handle: read-only by type (it has no write method) and by database (SQLite
 /// `SQLITE_OPEN_READ_ONLY` + a read-only authorizer; PostgreSQL: a `SELECT`-only role).
 ///
@@ -258,10 +130,7 @@ impl BuilderHandle {
     /// Opens the trail read-only.
     pub fn open(loc: &Location) -> Result<Self> {
         Ok(BuilderHandle {
-            reader: Reader {
-                backend: open_backend(loc, None)?,
-                tree: MerkleTree::new(),
-            },
+            reader: Reader::new(open_backend(loc, None)?),
         })
     }
 }
@@ -283,7 +152,7 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// A role that may write: [`Enforcer`], [`Supervisor`] or [`Lead`].
+/// A role that may write: [`Enforcer`], [`Supervisor`], [`Lead`] or [`System`].
 pub trait WriterRole: sealed::Sealed {
     /// The SOP role.
     const ROLE: Role;
@@ -298,10 +167,15 @@ pub enum Supervisor {}
 /// LEAD, strategic authority.
 #[derive(Debug)]
 pub enum Lead {}
+/// The merge machinery (SOP §4.1 step 11): records only what it files under `AllowMerge`
+/// (the `merged` transition, a refused merge).
+#[derive(Debug)]
+pub enum System {}
 
 impl sealed::Sealed for Enforcer {}
 impl sealed::Sealed for Supervisor {}
 impl sealed::Sealed for Lead {}
+impl sealed::Sealed for System {}
 impl WriterRole for Enforcer {
     const ROLE: Role = Role::ClaudeExec;
 }
@@ -310,6 +184,9 @@ impl WriterRole for Supervisor {
 }
 impl WriterRole for Lead {
     const ROLE: Role = Role::Lead;
+}
+impl WriterRole for System {
+    const ROLE: Role = Role::System;
 }
 
 /// Record types role `R` may append.
@@ -320,6 +197,18 @@ impl AppendableBy<Enforcer> for SigningKeyRecord {}
 impl AppendableBy<Supervisor> for VerificationResult {}
 impl AppendableBy<Supervisor> for GateExecution {}
 impl AppendableBy<Lead> for ApprovalDecision {}
+// Schema version 2: each role records its own transitions and the refusals it made.
+impl AppendableBy<Enforcer> for LabelTransition {}
+impl AppendableBy<Supervisor> for LabelTransition {}
+impl AppendableBy<Lead> for LabelTransition {}
+impl AppendableBy<System> for LabelTransition {}
+impl AppendableBy<Enforcer> for Refusal {}
+impl AppendableBy<Supervisor> for Refusal {}
+impl AppendableBy<Lead> for Refusal {}
+impl AppendableBy<System> for Refusal {}
+impl AppendableBy<Enforcer> for ArtifactSignature {}
+impl AppendableBy<Enforcer> for PolicyEvaluation {}
+impl AppendableBy<Supervisor> for PolicyEvaluation {}
 
 /// The enforcer's handle.
 pub type EnforcerHandle = WriterHandle<Enforcer>;
@@ -327,12 +216,32 @@ pub type EnforcerHandle = WriterHandle<Enforcer>;
 pub type SupervisorHandle = WriterHandle<Supervisor>;
 /// LEAD's handle.
 pub type LeadHandle = WriterHandle<Lead>;
+/// The merge step's handle.
+pub type SystemHandle = WriterHandle<System>;
 
 /// A writer: may append the records its role files, never change or remove one.
 ///
 /// ```compile_fail
 /// # fn f(h: &mut leo_store::LeadHandle, e: leo_store::Event<leo_store::HandoffEvent>) {
 /// h.append(e); // LEAD does not file handoff events
+/// # }
+/// ```
+///
+/// ```compile_fail
+/// # fn f(h: &mut leo_store::SupervisorHandle, e: leo_store::Event<leo_store::ArtifactSignature>) {
+/// h.append(e); // only the enforcer signs artifacts
+/// # }
+/// ```
+///
+/// ```compile_fail
+/// # fn f(h: &mut leo_store::SystemHandle, e: leo_store::Event<leo_store::PolicyEvaluation>) {
+/// h.append(e); // the merge step records transitions and refusals only
+/// # }
+/// ```
+///
+/// ```compile_fail
+/// # fn f(h: &mut leo_store::LeadHandle, e: leo_store::Event<leo_store::PolicyEvaluation>) {
+/// h.append(e); // LEAD neither triggers nor monitors gates
 /// # }
 /// ```
 pub struct WriterHandle<R: WriterRole> {
@@ -365,12 +274,14 @@ impl<R: WriterRole> WriterHandle<R> {
     /// Opens the trail for appending as `R`'s role (creating the SQLite schema if needed).
     /// With a signer, a signed checkpoint is written after every append batch.
     pub fn open(loc: &Location, signer: Option<NoteSigner>) -> Result<Self> {
-        check(R::ROLE, Action::DatabaseWrites)?;
+        if !may_write(R::ROLE) {
+            return Err(Error::ActionNotAllowed {
+                role: R::ROLE,
+                action: Action::DatabaseWrites,
+            });
+        }
         Ok(WriterHandle {
-            reader: Reader {
-                backend: open_backend(loc, Some(R::ROLE))?,
-                tree: MerkleTree::new(),
-            },
+            reader: Reader::new(open_backend(loc, Some(R::ROLE))?),
             signer,
             poisoned: false,
             role: PhantomData,
@@ -546,7 +457,7 @@ mod tests {
     use super::*;
     use crate::backend::RawEntry;
     use crate::codec::Value;
-    use crate::record::RecordKind;
+    use crate::record::{EventId, RecordKind};
     use crate::sqlite::SqliteBackend;
 
     /// A SQLite backend whose commits fail, as a full disk or a failed fsync would.
@@ -590,6 +501,18 @@ mod tests {
         fn checkpoints(&mut self) -> Result<Vec<CheckpointRow>> {
             self.0.checkpoints()
         }
+        fn scan_kind(
+            &mut self,
+            kind: RecordKind,
+            from: i64,
+            to: i64,
+            f: crate::backend::ScanFn<'_>,
+        ) -> Result<()> {
+            self.0.scan_kind(kind, from, to, f)
+        }
+        fn count_kind(&mut self, kind: RecordKind, from: i64, to: i64) -> Result<u64> {
+            self.0.count_kind(kind, from, to)
+        }
     }
 
     #[test]
@@ -597,10 +520,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("leo.db");
         let mut w: EnforcerHandle = WriterHandle {
-            reader: Reader {
-                backend: Box::new(FailingCommit(SqliteBackend::writer(&path).unwrap())),
-                tree: MerkleTree::new(),
-            },
+            reader: Reader::new(Box::new(FailingCommit(
+                SqliteBackend::writer(&path).unwrap(),
+            ))),
             signer: None,
             poisoned: false,
             role: PhantomData,

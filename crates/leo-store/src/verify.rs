@@ -16,7 +16,6 @@ use crate::error::{Error, Result};
 use crate::merkle::{Hash, MerkleTree};
 use crate::note::{Checkpoint, NoteVerifier};
 use crate::record::RecordKind;
-use crate::role::check;
 
 /// What verification established.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -107,8 +106,17 @@ pub(crate) fn verify(backend: &mut dyn Backend, trusted: &[NoteVerifier]) -> Res
             let entry = raw
                 .decode()
                 .map_err(|e| tampered(expected, table, format!("row does not decode: {e}")))?;
-            check(entry.actor, entry.event.action)
-                .map_err(|e| tampered(expected, table, e.to_string()))?;
+            let kind = entry.event.record.kind();
+            if !kind.accepts(entry.actor, entry.event.action) {
+                return Err(tampered(
+                    expected,
+                    table,
+                    format!(
+                        "{} may not file a {kind} record under {} (SOP §5 matrix)",
+                        entry.actor, entry.event.action
+                    ),
+                ));
+            }
             let leaf = leaf_hash_of(entry.seq, entry.actor, &entry.event)?;
             if leaf != entry.leaf_hash {
                 return Err(tampered(

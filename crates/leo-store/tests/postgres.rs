@@ -14,8 +14,11 @@ mod common;
 mod suite;
 
 use common::{Fixture, PgFixture};
-use leo_store::postgres::Client;
-use leo_store::{BuilderHandle, EnforcerHandle, Error, Role, SupervisorHandle};
+use leo_store::postgres::{Client, SqlState};
+use leo_store::schema::log_rules;
+use leo_store::{
+    Action, BuilderHandle, EnforcerHandle, Error, RecordKind, Role, SupervisorHandle, SystemHandle,
+};
 
 suite!(PgFixture);
 
@@ -174,4 +177,152 @@ fn install_refuses_bad_schema_names() {
             })
         ));
     }
+}
+
+/// The SQLSTATE of a refused statement (panics if it was allowed).
+fn refusal_state(c: &mut Client, sql: &str) -> SqlState {
+    c.batch_execute("BEGIN").unwrap();
+    let r = c.batch_execute(sql);
+    c.batch_execute("ROLLBACK").unwrap();
+    match r {
+        Ok(()) => panic!("{sql} was allowed"),
+        Err(e) => e.code().cloned().unwrap_or_else(|| panic!("{sql}: {e}")),
+    }
+}
+
+fn v2_log_row(seq: u64, kind: RecordKind, actor: Role, action: Action) -> String {
+    format!(
+        "INSERT INTO leo_log VALUES ({seq}, 'forged-{seq}', '{kind}', '{actor}', '{action}', 0, '\\x{z}'::bytea, '\\x{z}'::bytea)",
+        z = "00".repeat(32)
+    )
+}
+
+fn v2_record_row(seq: u64, kind: RecordKind) -> String {
+    let values = match kind {
+        RecordKind::LabelTransition => "'PRD-1', NULL, 'merged', 'forged'",
+        RecordKind::Refusal => "'PRD-1', 'CODEX', 'merge', 'forged'",
+        RecordKind::ArtifactSignature => "'sha256:00', 'raw', 'me', 'forged'",
+        _ => "'p', 'r', 'Pod/ns/x', 'pass', 'audit', NULL",
+    };
+    format!("INSERT INTO {} VALUES ({seq}, {values})", kind.table())
+}
+
+#[test]
+fn version_2_tables_refuse_the_builder_every_change_and_the_superuser() {
+    let Some(t) = suite::Trail::<PgFixture>::new("pgv2deny") else {
+        return;
+    };
+    t.populate_workflow();
+    let mut admin = t.fx.admin();
+    admin
+        .batch_execute(&format!("SET search_path = {}", t.fx.roles.schema))
+        .unwrap();
+    for kind in RecordKind::V2 {
+        let table = kind.table();
+        let insert = v2_record_row(99, kind);
+        let update = format!("UPDATE {table} SET seq = seq");
+        let delete = format!("DELETE FROM {table}");
+        let truncate = format!("TRUNCATE {table}");
+        for role in Role::ALL {
+            let mut c = t.fx.client_as(role);
+            for sql in [&update, &delete, &truncate] {
+                assert_eq!(
+                    refusal_state(&mut c, sql),
+                    SqlState::INSUFFICIENT_PRIVILEGE,
+                    "{role}: {sql}"
+                );
+            }
+            // The builder has no INSERT grant; writers hit row-level security (no log row).
+            assert_eq!(
+                refusal_state(&mut c, &insert),
+                SqlState::INSUFFICIENT_PRIVILEGE,
+                "{role}: {insert}"
+            );
+        }
+        for sql in [&update, &delete, &truncate] {
+            assert_eq!(
+                refusal_state(&mut admin, sql),
+                SqlState::RAISE_EXCEPTION,
+                "superuser: {sql}"
+            );
+        }
+    }
+    let mut c = t.fx.client_as(Role::ClaudeExec);
+    let sql = "INSERT INTO leo_log_rules VALUES ('CODEX', 'GENERATE_PATCHES', 'refusal')";
+    assert_eq!(refusal_state(&mut c, sql), SqlState::INSUFFICIENT_PRIVILEGE);
+    assert_eq!(
+        refusal_state(&mut admin, "DELETE FROM leo_log_rules"),
+        SqlState::RAISE_EXCEPTION
+    );
+}
+
+/// Every writer login, every `(actor, action, kind)` of the version 2 kinds: row-level
+/// security admits exactly the login's own rule triples, and a record row only under a log
+/// row of the login's role and of the record's kind.
+#[test]
+fn row_level_security_admits_exactly_each_logins_rules_for_version_2_kinds() {
+    let Some(t) = suite::Trail::<PgFixture>::new("pgv2rls") else {
+        return;
+    };
+    let rules: Vec<_> = log_rules().collect();
+    let mut admitted = 0;
+    for login in [Role::ClaudeExec, Role::Plan, Role::Lead, Role::System] {
+        let mut c = t.fx.client_as(login);
+        for kind in RecordKind::V2 {
+            for actor in Role::ALL {
+                for action in Action::ALL {
+                    let log = v2_log_row(99, kind, actor, action);
+                    if actor == login && rules.contains(&(actor, action, kind)) {
+                        c.batch_execute(&format!(
+                            "BEGIN; {log}; {}; ROLLBACK",
+                            v2_record_row(99, kind)
+                        ))
+                        .unwrap();
+                        admitted += 1;
+                        // The same log row, but a record row in another kind's table.
+                        let other = RecordKind::V2.into_iter().find(|k| *k != kind).unwrap();
+                        let sql = format!("{log}; {}", v2_record_row(99, other));
+                        assert_eq!(
+                            refusal_state(&mut c, &sql),
+                            SqlState::INSUFFICIENT_PRIVILEGE,
+                            "{login}: {kind} row in {}",
+                            other.table()
+                        );
+                    } else {
+                        assert_eq!(
+                            refusal_state(&mut c, &log),
+                            SqlState::INSUFFICIENT_PRIVILEGE,
+                            "{login} as {actor} {action} {kind}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(admitted, 2 * (4 + 3 + 2 + 1) + 1 + 2);
+}
+
+#[test]
+fn system_handle_needs_the_system_login_and_upgrade_is_idempotent() {
+    let Some(t) = suite::Trail::<PgFixture>::new("pgsystem") else {
+        return;
+    };
+    let loc = t.fx.location(Role::Plan);
+    assert!(matches!(
+        SystemHandle::open(&loc, None),
+        Err(Error::DeniedByDatabase { .. })
+    ));
+    let loc = t.fx.location(Role::System);
+    assert!(matches!(
+        EnforcerHandle::open(&loc, None),
+        Err(Error::DeniedByDatabase { .. })
+    ));
+    SystemHandle::open(&loc, None)
+        .unwrap()
+        .append(leo_store::samples::merged("s", 1).unwrap())
+        .unwrap();
+    let mut admin = t.fx.admin();
+    let again = leo_store::postgres::upgrade(&mut admin, &t.fx.roles.schema, None).unwrap();
+    assert_eq!(again, t.fx.roles);
+    assert_eq!(BuilderHandle::open(&loc).unwrap().size().unwrap(), 1);
 }

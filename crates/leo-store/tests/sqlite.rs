@@ -11,8 +11,10 @@ mod common;
 mod suite;
 
 use common::{Fixture, SqliteFixture};
+use leo_store::schema::{V2_TABLES_LIST, log_rules};
 use leo_store::sqlite::{Connection, open_reader_connection, open_writer_connection};
-use leo_store::{BuilderHandle, EnforcerHandle, Error, Location, Role};
+use leo_store::{Action, BuilderHandle, EnforcerHandle, Error, Location, RecordKind, Role};
+use rusqlite::ErrorCode;
 
 suite!(SqliteFixture);
 
@@ -127,7 +129,7 @@ fn reader_needs_a_schema_and_refuses_newer_ones() {
         EnforcerHandle::open(&loc, None),
         Err(Error::SchemaTooNew {
             found: 99,
-            supported: 1
+            supported: leo_store::schema::SCHEMA_VERSION
         })
     ));
     assert!(matches!(
@@ -155,4 +157,119 @@ fn location_parsing_and_display() {
             "{bad}"
         );
     }
+}
+
+/// The SQLite error code of a refused statement (panics if it was allowed).
+fn refusal_code(conn: &Connection, sql: &str) -> (ErrorCode, i32) {
+    match conn.execute_batch(sql) {
+        Ok(()) => panic!("{sql} was allowed"),
+        Err(rusqlite::Error::SqliteFailure(f, _)) => (f.code, f.extended_code),
+        Err(e) => panic!("{sql}: unexpected error {e}"),
+    }
+}
+
+const TRIGGER: i32 = rusqlite::ffi::SQLITE_CONSTRAINT_TRIGGER;
+
+fn v2_record_row(table: &str) -> String {
+    let values = match table {
+        "leo_label_transitions" => "(99, 'PRD-1', NULL, 'merged', 'forged')",
+        "leo_refusals" => "(99, 'PRD-1', 'CODEX', 'merge', 'forged')",
+        "leo_artifact_signatures" => "(99, 'sha256:00', 'raw', 'me', 'forged')",
+        _ => "(99, 'p', 'r', 'Pod/ns/x', 'pass', 'audit', NULL)",
+    };
+    format!("INSERT INTO {table} VALUES {values}")
+}
+
+#[test]
+fn version_2_tables_refuse_the_builder_and_every_change() {
+    let t = suite::Trail::<SqliteFixture>::new("v2deny").unwrap();
+    t.populate_workflow();
+    let reader = open_reader_connection(&t.fx.path).unwrap();
+    let writer = open_writer_connection(&t.fx.path).unwrap();
+    let raw = Connection::open(&t.fx.path).unwrap();
+    for table in V2_TABLES_LIST {
+        let n: i64 = reader
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert!(n > 0, "{table} is empty");
+        let insert = if table == "leo_log_rules" {
+            "INSERT INTO leo_log_rules VALUES ('CODEX', 'GENERATE_PATCHES', 'refusal')".into()
+        } else {
+            v2_record_row(table)
+        };
+        let update = format!("UPDATE {table} SET seq = seq");
+        let update = if table == "leo_log_rules" {
+            "UPDATE leo_log_rules SET actor = 'CODEX'".into()
+        } else {
+            update
+        };
+        let delete = format!("DELETE FROM {table}");
+        // The builder: read-only authorizer.
+        for sql in [&insert, &update, &delete] {
+            assert_eq!(
+                refusal_code(&reader, sql).0,
+                ErrorCode::AuthorizationForStatementDenied,
+                "{sql}"
+            );
+        }
+        // Every writer: no update or delete, and no insert into the rules.
+        for sql in [&update, &delete] {
+            assert_eq!(
+                refusal_code(&writer, sql).0,
+                ErrorCode::AuthorizationForStatementDenied,
+                "{sql}"
+            );
+        }
+        if table == "leo_log_rules" {
+            assert_eq!(
+                refusal_code(&writer, &insert).0,
+                ErrorCode::AuthorizationForStatementDenied
+            );
+        }
+        // Without the authorizer: the append-only and frozen triggers.
+        for sql in [&update, &delete] {
+            assert_eq!(refusal_code(&raw, sql).1, TRIGGER, "{sql}");
+        }
+        if table == "leo_log_rules" {
+            assert_eq!(refusal_code(&raw, &insert).1, TRIGGER);
+        }
+    }
+}
+
+/// Every `(actor, action, kind)` of the version 2 kinds: the matrix trigger admits exactly
+/// the rule triples, from any connection.
+#[test]
+fn matrix_trigger_admits_exactly_the_rules_for_version_2_kinds() {
+    let t = suite::Trail::<SqliteFixture>::new("v2matrix").unwrap();
+    t.populate_workflow();
+    let raw = Connection::open(&t.fx.path).unwrap();
+    let rules: Vec<_> = log_rules().collect();
+    let mut admitted = 0;
+    for kind in RecordKind::V2 {
+        for role in Role::ALL {
+            for action in Action::ALL {
+                let sql = format!(
+                    "SAVEPOINT s; INSERT INTO leo_log VALUES (99, 'forged', '{kind}', '{role}', \
+                     '{action}', 0, zeroblob(32), zeroblob(32)); ROLLBACK TO s; RELEASE s;"
+                );
+                if rules.contains(&(role, action, kind)) {
+                    raw.execute_batch(&sql).unwrap();
+                    admitted += 1;
+                } else {
+                    assert_eq!(
+                        refusal_code(&raw, &sql).1,
+                        TRIGGER,
+                        "{role} {action} {kind}"
+                    );
+                    raw.execute_batch("ROLLBACK TO s; RELEASE s;").unwrap();
+                }
+            }
+        }
+        let writers: Vec<Role> = kind.writers().collect();
+        assert!(!writers.contains(&Role::Codex), "{kind}");
+    }
+    // Transitions and refusals each: CLAUDE_EXEC 4 actions (sign, PR, trigger, database
+    // writes), PLAN 3 (monitor, verdict, database writes), LEAD 2, System 1 (merge);
+    // signatures: CLAUDE_EXEC signing; policy evaluations: CLAUDE_EXEC trigger, PLAN monitor.
+    assert_eq!(admitted, 2 * (4 + 3 + 2 + 1) + 1 + 2);
 }

@@ -10,10 +10,13 @@
 use std::collections::HashMap;
 
 use postgres::Statement;
+pub use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 pub use postgres::{Client, NoTls};
 
-use crate::backend::{Backend, CheckpointRow, LogRow, PendingRow, RawEntry};
+use crate::backend::{
+    Backend, CheckpointRow, LogRow, PAGE, PendingRow, RawEntry, ScanFn, count_sql, scan_sql,
+};
 use crate::codec::{Value, column_names};
 use crate::error::{Error, Result};
 use crate::merkle::Hash;
@@ -23,7 +26,7 @@ use crate::schema::SCHEMA_VERSION;
 
 mod install;
 
-pub use install::{MAX_SCHEMA_LEN, PgRoles, install, url_for_user};
+pub use install::{MAX_SCHEMA_LEN, PgRoles, install, upgrade, url_for_user};
 
 pub(crate) fn pg_err(context: &str, e: postgres::Error) -> Error {
     if let Some(db) = e.as_db_error() {
@@ -108,6 +111,12 @@ impl PgBackend {
                 return Err(Error::SchemaTooNew {
                     found: v,
                     supported: SCHEMA_VERSION,
+                });
+            }
+            Some(v) if v < SCHEMA_VERSION => {
+                return Err(Error::SchemaTooOld {
+                    found: v,
+                    required: SCHEMA_VERSION,
                 });
             }
             None => {
@@ -496,5 +505,58 @@ impl Backend for PgBackend {
                 })
             })
             .collect()
+    }
+    fn scan_kind(&mut self, kind: RecordKind, from: i64, to: i64, f: ScanFn<'_>) -> Result<()> {
+        let ctx = "scanning log entries";
+        let ncols = column_names(kind).len();
+        let page = i32::try_from(PAGE).unwrap_or(i32::MAX);
+        let mut tx = self.client.transaction().map_err(|e| pg_err(ctx, e))?;
+        let stmt = tx
+            .prepare(&scan_sql(kind, true))
+            .map_err(|e| pg_err(ctx, e))?;
+        let portal = tx
+            .bind(&stmt, &[&kind.as_str(), &from, &to])
+            .map_err(|e| pg_err(ctx, e))?;
+        'pages: loop {
+            let rows = tx.query_portal(&portal, page).map_err(|e| pg_err(ctx, e))?;
+            let last = rows.len() < PAGE as usize;
+            for r in &rows {
+                let record_seq: Option<i64> = col(r, 8)?;
+                let columns = match record_seq {
+                    None => None,
+                    Some(_) => Some(
+                        (9..9 + ncols)
+                            .map(|i| read_value(r, i))
+                            .collect::<Result<Vec<_>>>()?,
+                    ),
+                };
+                let raw = RawEntry {
+                    seq: as_u64(col(r, 0)?),
+                    event_id: col(r, 1)?,
+                    kind: col(r, 2)?,
+                    actor: col(r, 3)?,
+                    action: col(r, 4)?,
+                    recorded_at: col(r, 5)?,
+                    leaf_hash: col(r, 6)?,
+                    chain_hash: col(r, 7)?,
+                    columns,
+                };
+                if f(raw.decode()?).is_break() {
+                    break 'pages;
+                }
+            }
+            if last {
+                break;
+            }
+        }
+        tx.commit().map_err(|e| pg_err(ctx, e))
+    }
+
+    fn count_kind(&mut self, kind: RecordKind, from: i64, to: i64) -> Result<u64> {
+        let row = self
+            .client
+            .query_one(count_sql(true), &[&kind.as_str(), &from, &to])
+            .map_err(|e| pg_err("counting log entries", e))?;
+        Ok(as_u64(col(&row, 0)?))
     }
 }

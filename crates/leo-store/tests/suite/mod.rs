@@ -10,6 +10,9 @@ use leo_store::{
 
 use crate::common::Fixture;
 
+mod flow;
+pub use flow::*;
+
 pub struct Trail<F> {
     pub fx: F,
     pub signer_key: String,
@@ -440,6 +443,22 @@ macro_rules! suite {
             #[test]
             fn checkpoint_covers_an_unsigned_tail() {
                 suite::checkpoint_covers_an_unsigned_tail::<$fixture>();
+            }
+            #[test]
+            fn workflow_kinds_round_trip_and_verify() {
+                suite::workflow_kinds_round_trip_and_verify::<$fixture>();
+            }
+            #[test]
+            fn kind_window_reads_are_ordered_and_bounded() {
+                suite::kind_window_reads_are_ordered_and_bounded::<$fixture>();
+            }
+            #[test]
+            fn large_batches_round_trip() {
+                suite::large_batches_round_trip::<$fixture>();
+            }
+            #[test]
+            fn workflow_kinds_refusals_are_typed() {
+                suite::workflow_kinds_refusals_are_typed::<$fixture>();
             }
         }
     };

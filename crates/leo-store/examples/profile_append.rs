@@ -1,0 +1,137 @@
+//! A fixed workload for instruction-count profiling of batched appends (the criterion bench
+//! measures time; `valgrind --tool=callgrind` on this counts instructions, which stays
+//! reliable on a loaded machine):
+//!
+//! ```sh
+//! cargo build --release -p leo-store --example profile_append
+//! valgrind --tool=callgrind target/release/examples/profile_append log 20
+//! valgrind --tool=callgrind target/release/examples/profile_append plain 20
+//! ```
+//!
+//! `log-scan N` also streams the N×1,000 entries back with `Reader::for_each_of_kind` and
+//! prints the time taken.
+//!
+//! `log` appends BATCHES batches of 1,000 handoff events through `EnforcerHandle` (signed
+//! checkpoint per batch); `plain` inserts the same rows into one table without the log, like
+//! `benches/append.rs` does.
+
+use leo_store::codec::{Value, columns};
+use leo_store::samples::handoff;
+use leo_store::{EnforcerHandle, Event, HandoffEvent, Location, NoteSigner};
+
+const BATCH: u32 = 1000;
+
+fn events(batch: u32) -> Result<Vec<Event<HandoffEvent>>, leo_store::Error> {
+    (batch * BATCH..(batch + 1) * BATCH)
+        .map(|i| {
+            let mut e = handoff("bench", i % 1_000_000 + 1)?;
+            e.id = format!("bench-{i}").parse()?;
+            Ok(e)
+        })
+        .collect()
+}
+
+fn plain(
+    conn: &leo_store::sqlite::Connection,
+    evs: &[Event<HandoffEvent>],
+) -> Result<(), Box<dyn std::error::Error>> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    {
+        let mut st = conn.prepare_cached(
+            "INSERT INTO plain (event_id, stage, bundle_hash, commit_sha, branch, pr_number) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for e in evs {
+            let cols = columns(&e.record.clone().into())?;
+            let text = |v: Option<&Value>| match v {
+                Some(Value::Text(Some(s))) => s.clone(),
+                _ => String::new(),
+            };
+            let pr = match cols.get(4) {
+                Some(Value::Int(i)) => *i,
+                _ => None,
+            };
+            st.execute(leo_store::sqlite::params![
+                e.id.as_str(),
+                text(cols.first()),
+                text(cols.get(1)),
+                text(cols.get(2)),
+                text(cols.get(3)),
+                pr
+            ])?;
+        }
+    }
+    conn.execute_batch("COMMIT")?;
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let mode = args.next().unwrap_or_else(|| "log".into());
+    let batches: u32 = args.next().map_or(Ok(20), |s| s.parse())?;
+    let dir = tempfile::tempdir()?;
+    match mode.as_str() {
+        // The event generation both other modes include, to subtract.
+        "gen" => {
+            for b in 0..batches {
+                drop(std::hint::black_box(events(b)?));
+            }
+        }
+        "plain" => {
+            let c = leo_store::sqlite::Connection::open(dir.path().join("plain.db"))?;
+            c.execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+                 CREATE TABLE plain (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
+                   stage TEXT NOT NULL, bundle_hash TEXT NOT NULL, commit_sha TEXT NOT NULL,
+                   branch TEXT NOT NULL, pr_number INTEGER)",
+            )?;
+            for b in 0..batches {
+                plain(&c, &events(b)?)?;
+            }
+        }
+        _ => {
+            let path = dir.path().join("log.db");
+            let loc = Location::Sqlite(path.clone());
+            let mut w = EnforcerHandle::open(&loc, Some(NoteSigner::generate("bench")?))?;
+            // Cost attribution only: `log-noindex`, `log-notrigger` and `log-bare` drop the
+            // kind/time index, the matrix trigger, or both, through a raw connection.
+            let raw = leo_store::sqlite::Connection::open(&path)?;
+            if mode == "log-noindex" || mode == "log-bare" {
+                raw.execute_batch("DROP INDEX leo_log_kind_time")?;
+            }
+            if mode == "log-notrigger" || mode == "log-bare" {
+                raw.execute_batch("DROP TRIGGER leo_log_matrix")?;
+            }
+            drop(raw);
+            for b in 0..batches {
+                w.append_batch(events(b)?)?;
+            }
+            if mode == "log-scan" {
+                // Streaming read of everything just written (see Reader::for_each_of_kind).
+                let start = std::time::Instant::now();
+                let mut prs = 0u64;
+                let n = w.for_each_of_kind(
+                    leo_store::RecordKind::Handoff,
+                    leo_store::Timestamp::from_unix_micros(0),
+                    leo_store::Timestamp::from_unix_micros(i64::MAX),
+                    |e| {
+                        if let leo_store::Record::Handoff(h) = e.event.record {
+                            prs += u64::from(h.pr_number.map_or(0, |p| p.get()));
+                        }
+                        std::ops::ControlFlow::Continue(())
+                    },
+                )?;
+                let count = w.count_of_kind(
+                    leo_store::RecordKind::Handoff,
+                    leo_store::Timestamp::from_unix_micros(0),
+                    leo_store::Timestamp::from_unix_micros(i64::MAX),
+                )?;
+                println!(
+                    "scanned {n} (count {count}, checksum {prs}) in {:?}",
+                    start.elapsed()
+                );
+            }
+        }
+    }
+    Ok(())
+}
