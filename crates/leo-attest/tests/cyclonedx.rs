@@ -268,17 +268,34 @@ fn workspace_sbom_lists_the_crates_cargo_metadata_resolves() {
         .collect();
     assert_eq!(listed, cargo_metadata_packages(&root));
     assert!(check_compliance(&sbom).unwrap().compliant);
-    // The whole-tree SBOM (which also reads fuzz/Cargo.lock etc.) is a superset.
+    // The whole-tree SBOM resolves the workspace the way `cargo build` does: a subset of
+    // the lockfile without dev-only crates, crates of other targets, or the fuzz workspace.
     let full = generate(&root, &options()).unwrap();
     v.validate(&full).unwrap();
     let full_doc: serde_json::Value = serde_json::from_slice(&full).unwrap();
-    let full_purls: BTreeSet<&str> = full_doc["components"]
+    let full_listed: BTreeSet<String> = full_doc["components"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["purl"].as_str().unwrap())
+        .map(|c| {
+            format!(
+                "{}@{}",
+                c["name"].as_str().unwrap(),
+                c["version"].as_str().unwrap()
+            )
+        })
         .collect();
+    assert!(full_listed.contains(&format!("leo-attest@{}", env!("CARGO_PKG_VERSION"))));
     assert!(
-        full_purls.contains(format!("pkg:cargo/leo-attest@{}", env!("CARGO_PKG_VERSION")).as_str())
+        full_listed.is_subset(&listed),
+        "{:?}",
+        full_listed.difference(&listed)
     );
+    for dev_or_foreign in ["criterion@", "proptest@", "libfuzzer-sys@", "windows-sys@"] {
+        assert!(
+            !full_listed.iter().any(|p| p.starts_with(dev_or_foreign)),
+            "{dev_or_foreign} must not be listed"
+        );
+    }
+    assert!(listed.iter().any(|p| p.starts_with("criterion@")));
 }

@@ -27,8 +27,14 @@ struct Package {
 }
 
 fn package_purl(p: &Package) -> String {
-    let base = purl(Ecosystem::Cargo, None, &p.name, Some(&p.version));
-    match p.source.as_deref() {
+    cargo_purl(&p.name, &p.version, p.source.as_deref())
+}
+
+/// The purl of a crate from its name, version and `Cargo.lock`/`cargo metadata` source
+/// (`None` for path packages; git sources get a `vcs_url` qualifier without the `#commit`).
+pub(super) fn cargo_purl(name: &str, version: &str, source: Option<&str>) -> String {
+    let base = purl(Ecosystem::Cargo, None, name, Some(version));
+    match source {
         Some(s) if s.starts_with("git+") => {
             let vcs = s.split('#').next().unwrap_or(s);
             format!("{base}?vcs_url={}", super::lockfile::purl_encode(vcs))

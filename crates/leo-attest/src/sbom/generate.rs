@@ -1,11 +1,23 @@
 //! CycloneDX 1.5 generation with `cyclonedx-bom`.
 //!
-//! The repository at head is `metadata.component`; every package of every lockfile found in
-//! the tree is a component (purl as `bom-ref`, hashes where the lockfile has them, supplier
+//! The repository at head is `metadata.component`; the packages of the lockfiles that belong
+//! to the tree ([`find_lockfiles`] says which) are the components (purl as `bom-ref`, hashes where the lockfile has them, supplier
 //! = the registry it comes from, or the repository's supplier for local packages); the
 //! dependency graph links the repository to its direct dependencies and each package to its
 //! own. Output is deterministic for the same tree and timestamp: components are sorted and
 //! the serial number is derived from the content instead of being random.
+//!
+//! # What a patch bundle's SBOM lists
+//!
+//! The SOP asks for the components of the repository at head: what the repository builds
+//! and ships, not every package its lockfiles could ever pull in. So a Cargo workspace (a
+//! `Cargo.lock` next to a `Cargo.toml`) is resolved like `cargo build` on the host resolves
+//! it, through `cargo metadata --locked --offline --filter-platform <host>` with default
+//! features: normal and build dependencies of the workspace members, no dev-only
+//! dependencies, no crates only other targets use (see [`Resolver`](super::Resolver)). This is the set
+//! `cargo cyclonedx` reports. A workspace whose members are all cargo-fuzz projects is test
+//! tooling, like dev-dependencies, and is left out. Other lockfiles are read as they are.
+//! `metadata.properties` records, per lockfile, how it was read (`leo:lockfile`).
 
 use std::path::Path;
 use std::str::FromStr;
@@ -18,11 +30,13 @@ use cyclonedx_bom::models::dependency::{Dependencies, Dependency};
 use cyclonedx_bom::models::hash::{Hash, HashAlgorithm, HashValue, Hashes};
 use cyclonedx_bom::models::metadata::Metadata;
 use cyclonedx_bom::models::organization::{OrganizationalContact, OrganizationalEntity};
+use cyclonedx_bom::models::property::{Properties, Property};
 use cyclonedx_bom::models::tool::Tools;
 use cyclonedx_bom::prelude::NormalizedString;
 use leo_artifact::{CommitSha, Sha256Digest};
 
-use super::lockfile::{LockedPackage, find_lockfiles, parse_lockfile, purl_encode};
+use super::lockfile::{LockedPackage, purl_encode};
+use super::resolve::{LockfileSource, Resolver, collect_packages};
 use crate::error::{Error, Result};
 use crate::slsa::Timestamp;
 
@@ -43,14 +57,18 @@ pub struct SbomOptions {
     pub supplier: String,
 }
 
-/// Generates the SBOM for the tree at `root` (lockfiles found with
-/// [`find_lockfiles`](super::lockfile::find_lockfiles)); returns pretty JSON.
+/// Generates the SBOM for the tree at `root` with the default [`Resolver`]; returns pretty
+/// JSON.
 pub fn generate(root: &Path, options: &SbomOptions) -> Result<Vec<u8>> {
-    let mut packages = Vec::new();
-    for lockfile in find_lockfiles(root)? {
-        packages.extend(parse_lockfile(&lockfile)?);
-    }
-    generate_from_packages(packages, options)
+    generate_with(root, options, &Resolver::default())
+}
+
+/// Generates the SBOM for the tree at `root` (lockfiles found with
+/// [`find_lockfiles`](super::lockfile::find_lockfiles), resolved by `resolver`); returns
+/// pretty JSON.
+pub fn generate_with(root: &Path, options: &SbomOptions, resolver: &Resolver) -> Result<Vec<u8>> {
+    let (packages, sources) = collect_packages(root, resolver)?;
+    build(packages, &sources, options)
 }
 
 fn root_purl(options: &SbomOptions) -> String {
@@ -137,7 +155,15 @@ fn content_serial(options: &SbomOptions, purls: &[&str]) -> String {
 
 /// Generates the SBOM from already parsed packages (merged by purl); returns pretty JSON.
 pub fn generate_from_packages(
+    packages: Vec<LockedPackage>,
+    options: &SbomOptions,
+) -> Result<Vec<u8>> {
+    build(packages, &[], options)
+}
+
+fn build(
     mut packages: Vec<LockedPackage>,
+    sources: &[LockfileSource],
     options: &SbomOptions,
 ) -> Result<Vec<u8>> {
     packages.sort_by(|a, b| a.purl.cmp(&b.purl));
@@ -222,6 +248,19 @@ pub fn generate_from_packages(
             authors: Some(vec![OrganizationalContact::new(&options.author, None)]),
             component: Some(root),
             supplier: Some(entity(&options.supplier, None)),
+            properties: (!sources.is_empty()).then(|| {
+                Properties(
+                    sources
+                        .iter()
+                        .map(|s| {
+                            Property::new(
+                                "leo:lockfile",
+                                &format!("{}: {}", s.path.display(), s.resolution),
+                            )
+                        })
+                        .collect(),
+                )
+            }),
             ..Metadata::default()
         }),
         components: Some(Components(

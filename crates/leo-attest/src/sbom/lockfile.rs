@@ -4,15 +4,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// Directories never searched for lockfiles.
-pub const SKIPPED_DIRS: [&str; 6] = [
-    ".git",
-    "target",
-    "node_modules",
-    ".venv",
-    "venv",
-    "fuzz/target",
-];
+/// Directories never searched for lockfiles: version control, build output, installed
+/// dependencies and vendored third-party code (whose lockfiles describe someone else's
+/// project, not this one).
+pub const SKIPPED_DIRS: [&str; 6] = [".git", "target", "node_modules", ".venv", "venv", "vendor"];
 /// How deep below the root lockfiles are searched.
 pub const MAX_SEARCH_DEPTH: usize = 8;
 /// The most lockfiles one SBOM is built from.
@@ -82,11 +77,15 @@ pub struct LockedPackage {
     pub local: bool,
 }
 
-/// Percent-encodes a purl segment (everything but unreserved characters).
+/// Percent-encodes a purl component the way the purl specification's "Character
+/// encoding" section defines the canonical form: everything but the alphanumerics, the
+/// punctuation `.-_~` and the colon `:` (which is never encoded) becomes `%XX`. So a `+` in
+/// a version is `%2B` (`pkg:cargo/toml@0.9.12%2Bspec-1.1.0`); tools that leave it bare
+/// (cargo-cyclonedx 0.5.9) name the same package, since purls compare after decoding.
 pub fn purl_encode(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
     for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~' | b':') {
             out.push(char::from(b));
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -126,15 +125,60 @@ pub fn lockfile_kind(file_name: &str) -> Option<Ecosystem> {
     }
 }
 
-/// Finds lockfiles below `root` (sorted, so output is deterministic).
+/// Finds the lockfiles that belong to the tree at `root` (sorted, so output is
+/// deterministic).
+///
+/// The rule: every `Cargo.lock`, `package-lock.json`, `poetry.lock` and `requirements*.txt`
+/// at most [`MAX_SEARCH_DEPTH`] directories below `root`, except
+/// - anything under a directory named in [`SKIPPED_DIRS`] (`target/`, `.git/`,
+///   `node_modules/`, virtualenvs, `vendor/`),
+/// - anything inside a nested git repository (a directory below `root` with its own `.git`:
+///   a submodule or a checkout of another project), and
+/// - when `root` is inside a git work tree, anything git ignores (`.gitignore`,
+///   `.git/info/exclude`, the global excludes file): build output, scratch checkouts and
+///   caches are not part of the repository at head. If `root` itself is ignored by the
+///   enclosing repository, ignore rules are not applied: the caller asked for that tree.
 pub fn find_lockfiles(root: &Path) -> Result<Vec<PathBuf>> {
+    let ignore = GitIgnore::for_root(root);
     let mut found = Vec::new();
-    walk(root, root, 0, &mut found)?;
+    walk(root, 0, ignore.as_ref(), &mut found)?;
     found.sort();
     Ok(found)
 }
 
-fn walk(root: &Path, dir: &Path, depth: usize, found: &mut Vec<PathBuf>) -> Result<()> {
+/// The git ignore rules of the work tree `root` is in.
+struct GitIgnore {
+    repo: git2::Repository,
+    workdir: PathBuf,
+}
+
+impl GitIgnore {
+    fn for_root(root: &Path) -> Option<Self> {
+        let repo = git2::Repository::discover(root).ok()?;
+        let workdir = repo.workdir()?.canonicalize().ok()?;
+        let this = GitIgnore { repo, workdir };
+        // Don't let an outer repository hide the very tree the caller asked for.
+        (!this.ignores(root)).then_some(this)
+    }
+
+    fn ignores(&self, path: &Path) -> bool {
+        let Ok(abs) = path.canonicalize() else {
+            return false;
+        };
+        match abs.strip_prefix(&self.workdir) {
+            Ok(rel) if rel.as_os_str().is_empty() => false,
+            Ok(rel) => self.repo.is_path_ignored(rel).unwrap_or(false),
+            Err(_) => false,
+        }
+    }
+}
+
+fn walk(
+    dir: &Path,
+    depth: usize,
+    ignore: Option<&GitIgnore>,
+    found: &mut Vec<PathBuf>,
+) -> Result<()> {
     if depth > MAX_SEARCH_DEPTH {
         return Ok(());
     }
@@ -148,21 +192,20 @@ fn walk(root: &Path, dir: &Path, depth: usize, found: &mut Vec<PathBuf>) -> Resu
         let Ok(kind) = entry.file_type() else {
             continue;
         };
+        if ignore.is_some_and(|i| i.ignores(&path)) {
+            continue;
+        }
         if kind.is_dir() {
-            let rel = path
-                .strip_prefix(root)
-                .unwrap_or(&path)
-                .to_string_lossy()
-                .into_owned();
-            if !SKIPPED_DIRS.contains(&name.as_str()) && !SKIPPED_DIRS.contains(&rel.as_str()) {
-                walk(root, &path, depth + 1, found)?;
+            let nested_repo = path.join(".git").exists();
+            if !SKIPPED_DIRS.contains(&name.as_str()) && !nested_repo {
+                walk(&path, depth + 1, ignore, found)?;
             }
         } else if kind.is_file() && lockfile_kind(&name).is_some() {
             if found.len() >= MAX_LOCKFILES {
                 return Err(Error::SbomGeneration {
                     reason: format!(
                         "more than {MAX_LOCKFILES} lockfiles below {}",
-                        root.display()
+                        dir.display()
                     ),
                 });
             }
@@ -229,6 +272,11 @@ mod tests {
         assert_eq!(
             purl(Ecosystem::Pypi, None, "requests", None),
             "pkg:pypi/requests"
+        );
+        // The colon is never encoded; everything outside `A-Za-z0-9.-_~:` is.
+        assert_eq!(
+            purl_encode("git+https://h/p?rev=1 x"),
+            "git%2Bhttps:%2F%2Fh%2Fp%3Frev%3D1%20x"
         );
     }
 
