@@ -1,0 +1,144 @@
+//! The posture over 1,000,000 events (target: under a second each):
+//! - `tally+score+exposition`: one window's tally, the score and the full Prometheus
+//!   exposition from 1,000,000 in-memory observations;
+//! - `store scan+score+exposition`: the same from a SQLite audit trail of 1,000,000 entries
+//!   (built once and cached in the temp directory; `LEO_SCORE_BENCH_EVENTS` changes the size).
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use leo_score::samples::{journeys, seed_store};
+use leo_score::{Snapshot, Tally, Window, exposition, scan};
+use leo_store::{BuilderHandle, EnforcerHandle, Location, SupervisorHandle, Timestamp};
+
+const T0: i64 = 1_767_225_600_000_000;
+const SPAN_SECS: i64 = 30 * 86_400;
+
+fn events() -> usize {
+    std::env::var("LEO_SCORE_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+fn until() -> Timestamp {
+    Timestamp::from_unix_micros(T0 + (SPAN_SECS + 86_400) * 1_000_000)
+}
+
+/// User + system CPU seconds of this process so far (Linux `/proc/self/stat`, 100 Hz ticks):
+/// load on a shared machine inflates wall time, not CPU time.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit(')').next().unwrap_or_default();
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // Fields 14 and 15 of the file (utime, stime) are 11 and 12 after the name.
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Runs `f` `runs` times and prints mean wall and CPU time per run.
+fn one_shot(what: &str, runs: u32, mut f: impl FnMut() -> usize) {
+    let (wall, cpu) = (std::time::Instant::now(), cpu_seconds());
+    for _ in 0..runs {
+        std::hint::black_box(f());
+    }
+    eprintln!(
+        "{what}: wall {:.3} s, CPU {:.3} s per run ({runs} runs)",
+        wall.elapsed().as_secs_f64() / f64::from(runs),
+        (cpu_seconds() - cpu) / f64::from(runs)
+    );
+}
+
+fn render(tally: &Tally) -> usize {
+    let score = tally.score().unwrap();
+    exposition(&Snapshot {
+        tally,
+        score: &score,
+        drift: None,
+        environment: "production",
+    })
+    .unwrap()
+    .len()
+}
+
+fn in_memory(c: &mut Criterion) {
+    let n = events();
+    let facts = journeys(n, Timestamp::from_unix_micros(T0), SPAN_SECS, 950);
+    one_shot("tally+score+exposition", 5, || {
+        let mut tally = Tally::new(Window::until(until()));
+        for o in &facts {
+            tally.observe(o);
+        }
+        render(&tally)
+    });
+    let mut g = c.benchmark_group("posture");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    g.throughput(Throughput::Elements(facts.len() as u64));
+    g.bench_function(format!("tally+score+exposition/{n}"), |b| {
+        b.iter(|| {
+            let mut tally = Tally::new(Window::until(until()));
+            for o in &facts {
+                tally.observe(o);
+            }
+            render(&tally)
+        });
+    });
+    g.finish();
+}
+
+fn store(c: &mut Criterion) {
+    let n = events();
+    let path = std::env::temp_dir().join(format!("leo-score-bench-{n}.db"));
+    let db: Location = format!("sqlite:{}", path.display()).parse().unwrap();
+    let facts = journeys(n, Timestamp::from_unix_micros(T0), SPAN_SECS, 950);
+    let seeded = BuilderHandle::open(&db)
+        .and_then(|mut r| r.size())
+        .map(|s| s > 0)
+        .unwrap_or(false);
+    if !seeded {
+        let _ = std::fs::remove_file(&path);
+        let started = std::time::Instant::now();
+        let mut enforcer = EnforcerHandle::open(&db, None).unwrap();
+        let mut supervisor = SupervisorHandle::open(&db, None).unwrap();
+        seed_store(&mut enforcer, &mut supervisor, &facts, 50_000).unwrap();
+        eprintln!("seeded {} entries in {:?}", facts.len(), started.elapsed());
+    }
+    // Attestations are implied by CLAUDE-APPLIED handoffs, not stored.
+    let stored = facts
+        .iter()
+        .filter(|o| !matches!(o.fact, leo_score::Fact::Attestation { .. }))
+        .count() as u64;
+    one_shot("store scan+score+exposition", 3, || {
+        let mut reader = BuilderHandle::open(&db).unwrap();
+        let mut tally = Tally::new(Window::until(until()));
+        scan(&mut reader, Window::until(until()), |o| tally.observe(o)).unwrap();
+        render(&tally)
+    });
+    let mut g = c.benchmark_group("posture");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    g.throughput(Throughput::Elements(facts.len() as u64));
+    g.bench_function(format!("store scan+score+exposition/{n}"), |b| {
+        b.iter(|| {
+            let mut reader = BuilderHandle::open(&db).unwrap();
+            let mut tally = Tally::new(Window::until(until()));
+            let read = scan(&mut reader, Window::until(until()), |o| tally.observe(o)).unwrap();
+            assert_eq!(read, stored);
+            render(&tally)
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, in_memory, store);
+criterion_main!(benches);
