@@ -28,6 +28,9 @@ enum Command {
     /// DSSE / in-toto attestations: sign, verify (exit 1 when rejected), inspect.
     #[command(subcommand)]
     Attest(cmd::attest::AttestCommand),
+    /// SOP §12.4 alerts evaluated over the audit trail (exit 1 when one fires); `--rules`
+    /// prints the Prometheus rules file.
+    Alerts(cmd::score::AlertsArgs),
     /// The audit trail: log, show, verify, prove, checkpoint (SOP §7).
     Audit(cmd::audit::AuditArgs),
     /// SHA-256 of files, sha256sum-compatible (`--check` verifies a list).
@@ -35,11 +38,21 @@ enum Command {
     /// Create, inspect and verify patch bundles (artifact.tar.gz).
     #[command(subcommand)]
     Bundle(cmd::bundle::BundleCommand),
+    /// The whole two-lane flow end to end in a scratch repository (leaves ./leo-demo/).
+    Demo(cmd::demo::DemoArgs),
     /// Desired-vs-live drift: exit 0 no drift, 1 drift, 2 error (as `kubectl diff`).
     Drift(cmd::drift::DriftArgs),
+    /// Security posture metrics (SOP §12.2, §12.6): Prometheus exposition, `/metrics`, score.
+    #[command(subcommand)]
+    Metrics(cmd::score::MetricsCommand),
     /// OpenPGP key ring (30-day keys, rotation) and raw keys.
     #[command(subcommand)]
     Keys(cmd::keys::KeysCommand),
+    /// Admission policies (SOP §11): apply, test (Kyverno fixtures), bundle, verify.
+    #[command(subcommand)]
+    Policy(cmd::policy::PolicyCommand),
+    /// The monthly compliance report (SOP §12.8) as Markdown and HTML.
+    Report(cmd::score::ReportArgs),
     /// CycloneDX 1.5 SBOMs: generate, validate, check-compliance (NTIA minimum elements).
     #[command(subcommand)]
     Sbom(cmd::sbom::SbomCommand),
@@ -66,11 +79,16 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Attest(args) => cmd::attest::run(args, cli.json),
+        Command::Alerts(args) => cmd::score::run_alerts(args, cli.json),
         Command::Audit(args) => cmd::audit::run(args, cli.json),
         Command::Hash(args) => cmd::hash::run(args, cli.json),
         Command::Bundle(args) => cmd::bundle::run(args, cli.json),
+        Command::Demo(args) => cmd::demo::run(args, cli.json),
         Command::Drift(args) => cmd::drift::run(args, cli.json),
         Command::Keys(args) => cmd::keys::run(args, cli.json),
+        Command::Metrics(args) => cmd::score::run_metrics(args, cli.json),
+        Command::Policy(args) => cmd::policy::run(args, cli.json),
+        Command::Report(args) => cmd::score::run_report(args, cli.json),
         Command::Sbom(args) => cmd::sbom::run(args, cli.json),
         Command::Sign(args) => cmd::sign::run_sign(args, cli.json),
         Command::Verify(args) => cmd::sign::run_verify(args, cli.json),

@@ -36,7 +36,14 @@ pub fn print_json(value: &serde_json::Value) {
 /// 1 when the root cause is a [`VerificationFailed`], 2 otherwise.
 pub fn report_error(e: &anyhow::Error, json: bool) -> ExitCode {
     let failed = e.downcast_ref::<VerificationFailed>().is_some();
-    let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
+    // Many library errors already print their source in their own message (`... : {source}`);
+    // a cause whose text the previous message already ends with adds nothing.
+    let mut chain: Vec<String> = Vec::new();
+    for cause in e.chain().map(ToString::to_string) {
+        if !chain.last().is_some_and(|prev| prev.ends_with(&cause)) {
+            chain.push(cause);
+        }
+    }
     if json {
         print_json(&serde_json::json!({
             "ok": false,

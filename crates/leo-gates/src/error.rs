@@ -247,6 +247,84 @@ pub enum Error {
         #[source]
         source: SinkError,
     },
+    /// Reading a repository, a file or a bundle failed (git, I/O, bundle format).
+    #[error(transparent)]
+    Artifact(#[from] leo_artifact::Error),
+    /// Reading the audit trail failed.
+    #[error("audit trail: {0}")]
+    Store(#[from] leo_store::Error),
+    // --- the enforcer flow (src/builder, src/enforcer, src/demo; issue 7) ---
+    /// The bundle's SHA-256 is not the hash the builder handed off.
+    #[error("bundle digest mismatch: handed off {expected}, bundle is {actual}")]
+    HandoffDigestMismatch {
+        /// The hash in `[CODEX-READY:<hash>]`.
+        expected: Sha256Digest,
+        /// The hash of the bytes read.
+        actual: Sha256Digest,
+    },
+    /// The bundle failed a structural or digest check of the hardened reader.
+    #[error("bundle rejected: {source}")]
+    BundleRejected {
+        /// The reader's error.
+        #[source]
+        source: leo_artifact::Error,
+    },
+    /// The attestation's signature, provenance policy, subjects or revisions did not verify.
+    #[error("attestation rejected: {source}")]
+    AttestationRejected {
+        /// leo-attest's error.
+        #[source]
+        source: leo_attest::Error,
+    },
+    /// The SBOM could not be read as CycloneDX JSON.
+    #[error("SBOM unreadable: {source}")]
+    SbomUnreadable {
+        /// leo-attest's error.
+        #[source]
+        source: leo_attest::Error,
+    },
+    /// The SBOM misses required NTIA minimum elements.
+    #[error("SBOM not compliant: failed {}", failed.join(", "))]
+    SbomNotCompliant {
+        /// The failed required rules, with their offenders.
+        failed: Vec<String>,
+    },
+    /// Building the bundle (SBOM, attestation) failed.
+    #[error("building the bundle failed: {source}")]
+    BuildFailed {
+        /// leo-attest's error.
+        #[source]
+        source: leo_attest::Error,
+    },
+    /// The chosen backend could not sign the bundle.
+    #[error("signing with {backend} failed: {source}")]
+    SigningFailed {
+        /// The backend used.
+        backend: leo_sign::Backend,
+        /// leo-sign's error.
+        #[source]
+        source: leo_sign::Error,
+    },
+    /// The patch does not apply on the merge-base (SOP §6: back to the builder).
+    #[error("patch conflicts on the merge-base in: {}", paths.join(", "))]
+    PatchConflict {
+        /// The conflicting paths.
+        paths: Vec<String>,
+    },
+    /// A branch name does not follow the SOP (`staging/codex-*` or `feature/*`).
+    #[error("branch {branch:?} must start with {prefix}")]
+    BranchNotAllowed {
+        /// The name given.
+        branch: String,
+        /// The required prefix.
+        prefix: &'static str,
+    },
+    /// A branch the flow would create already exists (nothing is overwritten).
+    #[error("branch {branch} already exists")]
+    BranchExists {
+        /// The branch.
+        branch: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

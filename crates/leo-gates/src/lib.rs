@@ -5,8 +5,15 @@
 //! PLAN verdicts ([`verdict`]), LEAD decisions ([`lead`]) and the merge gate
 //! ([`merge_gate`]), tied together by the [`Workflow`] aggregate, which exposes only legal
 //! operations and writes every transition and refusal to an [`AuditSink`] before it takes
-//! effect. Everything here is pure logic over typed, already-verified facts; times are passed
+//! effect. Those modules are pure logic over typed, already-verified facts; times are passed
 //! in, never read from a clock.
+//!
+//! The lanes' real work lives in two I/O modules that feed them: [`builder`] (a git change →
+//! `artifact.tar.gz` with SBOM and signed attestation, `[CODEX-READY:<hash>]`) and
+//! [`enforcer`] (verify, sign through `leo_sign::select_signer`, apply with libgit2 onto
+//! `feature/*`, `[CLAUDE-APPLIED:<hash>]`, and `enforcer::sink::StoreSink`, which records
+//! everything in `leo-store`); `enforcer::demo` is `leo demo`. [`history`] audits a git
+//! history against SOP §7.1.
 //!
 //! ```
 //! use leo_gates::*;
@@ -53,10 +60,13 @@
 
 pub mod audit;
 pub mod authz;
+pub mod builder;
 pub mod checks;
 pub mod confidence;
+pub mod enforcer;
 pub mod error;
 pub mod facts;
+pub mod history;
 pub mod lead;
 pub mod merge;
 pub mod state;
@@ -73,8 +83,12 @@ pub use checks::{
     SOP_REQUIRED_CHECKS, glob_match,
 };
 pub use confidence::Confidence;
+pub use enforcer::{
+    EnforceRequest, Enforced, EnforcerLane, FlowSink, Staged, StoreHandles, StoreSink, Trust,
+};
 pub use error::{Error, Result, SinkError};
 pub use facts::{Applied, BundleRefusal, CodexReady, SupervisorReport, WorkflowConfig};
+pub use history::{HistoryOptions, HistoryReport, Violation, audit_history};
 pub use lead::{LeadDecision, LeadDecisionKind, LeadRecord, Priority};
 pub use merge::{MergeAuthority, MergeEvidence, merge_gate, merge_order};
 pub use state::{Edge, LabelState, TRANSITIONS, Transition, check_transition};

@@ -2,6 +2,10 @@
 //!
 //! `--db sqlite:PATH` (default `./leo.db`) or `--db postgres://...`. Exit 0 ok, 1 tampering
 //! or a proof that does not verify, 2 usage or I/O error.
+//!
+//! `leo audit history` checks a git history against SOP §7.1 ([`leo_gates::history`]); it
+//! reads an audit trail only when `--db` (or `LEO_DB`) names one, and exits 1 when it finds
+//! violations.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,14 +18,18 @@ use leo_store::{
 };
 use serde_json::json;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use leo_gates::history::{HistoryOptions, audit_history_with_progress};
+
 use crate::output::{VerificationFailed, print_json};
 
 /// Arguments of `leo audit`.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// The audit trail: `sqlite:PATH`, a path, or `postgres://user@host/db`.
-    #[arg(long, global = true, default_value = "sqlite:./leo.db", env = "LEO_DB")]
-    db: String,
+    /// The audit trail: `sqlite:PATH`, a path, or `postgres://user@host/db` [default:
+    /// sqlite:./leo.db, except for `history`, which then checks no records].
+    #[arg(long, global = true, env = "LEO_DB")]
+    db: Option<String>,
     #[command(subcommand)]
     command: AuditCommand,
 }
@@ -73,6 +81,33 @@ pub enum AuditCommand {
         #[arg(long, value_enum, default_value_t = WriterRoleArg::ClaudeExec)]
         role: WriterRoleArg,
     },
+    /// Check a git history against SOP §7.1: handoff markers in order, bundles, lane
+    /// branches, handoff records and verdicts (with `--db`), role separation. Exit 1 listing
+    /// every violation.
+    History(HistoryArgs),
+}
+
+/// Arguments of `leo audit history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The git repository.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    repo: PathBuf,
+    /// Audit only this revision or range (`main`, `v1..main`) instead of every branch.
+    #[arg(long)]
+    rev: Option<String>,
+    /// Directory holding the bundles (`*.tar.gz`, searched recursively and found by hash).
+    #[arg(long, value_name = "DIR")]
+    bundles: Option<PathBuf>,
+    /// Also verify every bundle a marker names with the hardened reader.
+    #[arg(long, requires = "bundles")]
+    verify_bundles: bool,
+    /// The branch changes are merged into.
+    #[arg(long, default_value = leo_gates::history::DEFAULT_MAIN_BRANCH)]
+    main_branch: String,
+    /// Most commits walked before giving up (exit 2).
+    #[arg(long, default_value_t = leo_gates::history::DEFAULT_MAX_COMMITS)]
+    max_commits: usize,
 }
 
 /// Writer roles selectable on the command line.
@@ -86,9 +121,15 @@ pub enum WriterRoleArg {
     Lead,
 }
 
+/// The trail the commands read when `--db` is not given.
+const DEFAULT_DB: &str = "sqlite:./leo.db";
+
 /// Runs `leo audit`.
 pub fn run(args: &AuditArgs, json: bool) -> anyhow::Result<ExitCode> {
-    let loc: Location = args.db.parse()?;
+    if let AuditCommand::History(h) = &args.command {
+        return history(h, args.db.as_deref(), json);
+    }
+    let loc: Location = args.db.as_deref().unwrap_or(DEFAULT_DB).parse()?;
     match &args.command {
         AuditCommand::Log { from, limit } => log(&mut open(&loc)?, *from, *limit, json),
         AuditCommand::Show { id } => show(&mut open(&loc)?, id, json),
@@ -99,6 +140,7 @@ pub fn run(args: &AuditArgs, json: bool) -> anyhow::Result<ExitCode> {
         AuditCommand::Checkpoint { key, init, role } => {
             checkpoint(&loc, key, init.as_deref(), *role, json)
         }
+        AuditCommand::History(h) => history(h, args.db.as_deref(), json),
     }
 }
 
@@ -325,4 +367,71 @@ fn checkpoint(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Histories shorter than this are walked without a progress bar.
+const MIN_COMMITS_FOR_BAR: u64 = 10_000;
+
+fn history(args: &HistoryArgs, db: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+    let opts = HistoryOptions {
+        rev: args.rev.clone(),
+        bundles: args.bundles.clone(),
+        verify_bundles: args.verify_bundles,
+        main_branch: args.main_branch.clone(),
+        max_commits: args.max_commits,
+        ..HistoryOptions::default()
+    };
+    let mut store = match db {
+        Some(db) => Some(open(&db.parse()?)?),
+        None => None,
+    };
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} auditing history: {pos} commits {per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let mut progress = |walked: u64| {
+        if walked >= MIN_COMMITS_FOR_BAR {
+            bar.set_position(walked);
+        }
+    };
+    let report =
+        audit_history_with_progress(&args.repo, store.as_deref_mut(), &opts, &mut progress)
+            .with_context(|| format!("auditing the history of {}", args.repo.display()))?;
+    bar.finish_and_clear();
+    if json {
+        let mut v = serde_json::to_value(&report)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("ok".into(), report.is_clean().into());
+        }
+        print_json(&v);
+    } else {
+        for violation in &report.violations {
+            println!("{violation}");
+        }
+        println!(
+            "{}: {} commits, {} [CODEX-READY], {} [CLAUDE-APPLIED] ({} merged), {} violations",
+            if report.is_clean() { "OK" } else { "FAILED" },
+            report.commits_walked,
+            report.codex_ready,
+            report.claude_applied,
+            report.merged,
+            report.violations.len()
+        );
+        let c = report.coverage;
+        for (ran, what) in [
+            (c.store, "handoff records and verdicts (no --db)"),
+            (c.bundles, "bundle existence (no --bundles or --db)"),
+            (c.merges, "merged changes (main branch not found)"),
+        ] {
+            if !ran {
+                eprintln!("note: not checked: {what}");
+            }
+        }
+    }
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        crate::output::exit_failed()
+    })
 }

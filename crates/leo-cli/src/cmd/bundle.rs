@@ -6,10 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use clap::{Args, Subcommand};
-use leo_artifact::{
-    BundleInput, Marker, Member, ReadLimits, Sha256Digest, VerifiedBundle, create_patch,
-    read_bundle, rollback_notes,
-};
+use leo_artifact::{Marker, Member, ReadLimits, Sha256Digest, VerifiedBundle, read_bundle};
+use leo_gates::builder::{Assembled, BundleSpec, assemble_bundle, prepare_bundle};
 
 use crate::output::{VerificationFailed, print_json};
 use crate::progress;
@@ -61,6 +59,8 @@ pub struct CreateArgs {
     /// Where to write the bundle.
     #[arg(short, long, default_value = "artifact.tar.gz")]
     output: PathBuf,
+    #[command(flatten)]
+    resolution: crate::cmd::sbom::ResolutionArgs,
 }
 
 /// Arguments of `leo bundle inspect`.
@@ -95,16 +95,19 @@ pub fn run(cmd: &BundleCommand, json: bool) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The bundle time: `SOURCE_DATE_EPOCH` when set (reproducible builds), else the head commit's.
-fn bundle_time(head_time: i64) -> anyhow::Result<time::OffsetDateTime> {
-    let secs = match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(v) => v
-            .trim()
-            .parse::<i64>()
-            .with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is not an integer"))?,
-        Err(_) => head_time,
+/// `SOURCE_DATE_EPOCH` (reproducible builds) as the bundle time; `None` when unset (the
+/// head commit's time is used).
+fn source_date_epoch() -> anyhow::Result<Option<time::OffsetDateTime>> {
+    let Ok(v) = std::env::var("SOURCE_DATE_EPOCH") else {
+        return Ok(None);
     };
-    time::OffsetDateTime::from_unix_timestamp(secs).context("bundle time out of range")
+    let secs = v
+        .trim()
+        .parse::<i64>()
+        .with_context(|| format!("SOURCE_DATE_EPOCH={v:?} is not an integer"))?;
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .map(Some)
+        .context("SOURCE_DATE_EPOCH out of range")
 }
 
 fn read_file(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
@@ -112,10 +115,7 @@ fn read_file(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
 }
 
 fn create(a: &CreateArgs, json: bool) -> anyhow::Result<ExitCode> {
-    let started = time::OffsetDateTime::now_utc();
     let reproducible = std::env::var_os("SOURCE_DATE_EPOCH").is_some();
-    let patch = create_patch(&a.repo, &a.base, &a.head)?;
-    let created_at = bundle_time(patch.head_time)?;
     let repository = match &a.repository {
         Some(r) => r.clone(),
         None => format!(
@@ -125,63 +125,36 @@ fn create(a: &CreateArgs, json: bool) -> anyhow::Result<ExitCode> {
                 .display()
         ),
     };
-    let sbom = match &a.sbom {
-        Some(path) => read_file(path, "SBOM")?,
-        None => {
-            let name = std::fs::canonicalize(&a.repo)
-                .ok()
-                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .unwrap_or_else(|| "repository".into());
-            let options = leo_attest::sbom::SbomOptions {
-                name,
-                head: patch.revisions.head.clone(),
-                repository: Some(repository.clone()),
-                timestamp: created_at,
-                author: "LEO builder lane".into(),
-                supplier: a.supplier.clone(),
-            };
-            leo_attest::sbom::generate(&a.repo, &options).context("generating the SBOM")?
-        }
+    let spec = BundleSpec {
+        base: a.base.clone(),
+        head: a.head.clone(),
+        builder_id: a.builder_id.clone(),
+        repository,
+        supplier: a.supplier.clone(),
+        name: std::fs::canonicalize(&a.repo)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "repository".into()),
+        started_on: time::OffsetDateTime::now_utc(),
+        created_at: source_date_epoch()?,
+        reproducible,
+        sbom_resolver: a.resolution.resolver(),
+        sbom: a
+            .sbom
+            .as_deref()
+            .map(|p| read_file(p, "SBOM"))
+            .transpose()?,
     };
-    let mut input = BundleInput {
-        revisions: patch.revisions.clone(),
-        created_at,
-        rollback: rollback_notes(&patch.revisions, &patch.files).into_bytes(),
-        patch: patch.bytes.clone(),
-        sbom,
-        attestation: Vec::new(),
-    };
-    let signed_by = match (&a.key, &a.attestation) {
+    let (Assembled { input, files }, signed_by) = match (&a.key, &a.attestation) {
         (_, Some(path)) => {
-            input.attestation = read_file(path, "attestation")?;
-            None
+            let mut bundle = prepare_bundle(&a.repo, &spec)?.bundle;
+            bundle.input.attestation = read_file(path, "attestation")?;
+            (bundle, None)
         }
         (Some(key_path), None) => {
             let key = load_builder_key(key_path)?;
-            let build = leo_attest::BuildInfo {
-                builder_id: a.builder_id.clone(),
-                build_type: leo_attest::BUNDLE_BUILD_TYPE.into(),
-                repository,
-                git_ref: Some(format!(
-                    "refs/heads/{}",
-                    a.head.trim_start_matches("refs/heads/")
-                )),
-                // Under SOURCE_DATE_EPOCH every timestamp is the bundle time, so the same
-                // change gives the same bytes; only then is the bundle claimed reproducible.
-                started_on: if reproducible { created_at } else { started },
-                finished_on: if reproducible {
-                    created_at
-                } else {
-                    time::OffsetDateTime::now_utc()
-                },
-                reproducible,
-            };
-            input.attestation = leo_attest::sign_bundle_attestation(
-                &input,
-                &build,
-                &[&key as &dyn leo_attest::DsseSigner],
-            )?;
-            Some(key.public_key().key_id().to_string())
+            let bundle = assemble_bundle(&a.repo, &spec, &[&key as &dyn leo_attest::DsseSigner])?;
+            (bundle, Some(key.public_key().key_id().to_string()))
         }
         (None, None) => return Err(anyhow!("give --key (to sign) or --attestation")),
     };
@@ -193,16 +166,16 @@ fn create(a: &CreateArgs, json: bool) -> anyhow::Result<ExitCode> {
             "bundle": a.output.display().to_string(),
             "sha256": hash.to_string(),
             "marker": marker.to_string(),
-            "base": patch.revisions.base, "head": patch.revisions.head,
-            "mergeBase": patch.revisions.merge_base,
+            "base": input.revisions.base, "head": input.revisions.head,
+            "mergeBase": input.revisions.merge_base,
             "attestationKeyId": signed_by,
-            "files": patch.files,
+            "files": files,
         }));
     } else {
         println!(
             "wrote {} ({} files changed)",
             a.output.display(),
-            patch.files.len()
+            files.len()
         );
         if let Some(k) = signed_by {
             println!("attestation signed by key {k}");

@@ -4,9 +4,12 @@
 pub mod attest;
 pub mod audit;
 pub mod bundle;
+pub mod demo;
 pub mod drift;
 pub mod hash;
 pub mod keys;
+pub mod policy;
 pub mod sbom;
+pub mod score;
 pub mod sign;
 pub mod sigstore;

@@ -5,7 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use leo_attest::sbom::{SCHEMA_DIR_ENV, SbomOptions, SbomValidator, check_compliance, generate};
+use leo_attest::sbom::{
+    CargoResolution, Resolver, SCHEMA_DIR_ENV, SbomOptions, SbomValidator, check_compliance,
+    generate_with,
+};
 use serde_json::json;
 
 use crate::output::{VerificationFailed, exit_failed, print_json};
@@ -48,6 +51,47 @@ pub struct GenerateArgs {
     /// Output file (default: standard output).
     #[arg(short, long)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    resolution: ResolutionArgs,
+}
+
+/// How Cargo workspaces become SBOM components (shared by `sbom generate` and `bundle create`).
+#[derive(Debug, Args)]
+pub struct ResolutionArgs {
+    /// `auto`: `cargo metadata` (offline, no dev-only or other-platform crates) when cargo can
+    /// run, else every package of Cargo.lock; `cargo-metadata`: always, an error without
+    /// cargo; `lockfile`: every package of Cargo.lock as it is.
+    #[arg(long, value_enum, default_value = "auto")]
+    cargo_resolution: ResolutionMode,
+    /// The target triple whose dependencies count (default: the host's).
+    #[arg(long)]
+    target: Option<String>,
+}
+
+/// `--cargo-resolution` values.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ResolutionMode {
+    /// `cargo metadata` when cargo can run, else the lockfile.
+    Auto,
+    /// Always `cargo metadata`.
+    CargoMetadata,
+    /// The lockfile as it is.
+    Lockfile,
+}
+
+impl ResolutionArgs {
+    /// The resolver these flags ask for.
+    pub fn resolver(&self) -> Resolver {
+        Resolver {
+            cargo_resolution: match self.cargo_resolution {
+                ResolutionMode::Auto => CargoResolution::Auto,
+                ResolutionMode::CargoMetadata => CargoResolution::CargoMetadata,
+                ResolutionMode::Lockfile => CargoResolution::Lockfile,
+            },
+            target: self.target.clone(),
+            ..Resolver::default()
+        }
+    }
 }
 
 /// Arguments of `leo sbom validate` and `check-compliance`.
@@ -84,7 +128,7 @@ fn generate_cmd(args: &GenerateArgs, json: bool) -> anyhow::Result<ExitCode> {
         author: args.author.clone(),
         supplier: args.supplier.clone(),
     };
-    let sbom = generate(&args.root, &options)?;
+    let sbom = generate_with(&args.root, &options, &args.resolution.resolver())?;
     match &args.out {
         Some(out) => {
             leo_artifact::fsutil::write_bytes_atomically(out, &sbom)?;

@@ -1,0 +1,570 @@
+//! [`StoreSink`]: the workflow's [`AuditSink`] over leo-store's role handles.
+//!
+//! Each workflow event becomes a typed record appended by the handle of the role that
+//! recorded it:
+//!
+//! | event | record (table) | handle, action |
+//! |---|---|---|
+//! | `Transition` | `LabelTransition` | the actor's role under the edge's action; the builder's edges (it cannot write) by the enforcer under `DatabaseWrites` |
+//! | + staged `CodexReady` | `HandoffEvent` `CODEX_READY` | enforcer, `SignArtifacts` (it takes the bundle in) |
+//! | + staged `ClaudeApplied` | `HandoffEvent` `CLAUDE_APPLIED` | enforcer, `CreatePr` |
+//! | + staged signature | `ArtifactSignature` | enforcer, `SignArtifacts` |
+//! | enforcer refuses a bundle (`claude_enforcing → needs_revision`) | also a `Refusal` of the builder's handoff | enforcer, `SignArtifacts` |
+//! | `GateRun` (finished) | `GateExecution` with its duration | supervisor, `MonitorGates` |
+//! | `Verdict` | `VerificationResult` (confidence: the floored aggregate; inputs: the bundle and the SHA-256 of the full verdict record) | supervisor, `IssueVerdict` |
+//! | `LeadDecision` | `ApprovalDecision` | LEAD, `EscalationReview` |
+//! | `Refusal` | `Refusal` | the actor's role (the builder's by the enforcer, under `DatabaseWrites`) |
+//!
+//! The store's records carry the role, not the signing identity, so the identity is appended
+//! to each reason or summary (`… [identity <fingerprint>]`): the trail shows role separation.
+//!
+//! Every workflow batch maps to one role handle. Its records are written with one
+//! `append_batch` per record type: atomic per type, not across types (leo-store has no
+//! mixed-type batch yet). The label transition is written last, as the commit point: if an
+//! earlier batch fails, the workflow does not move and no transition is recorded.
+//! A `Priority` event has no record kind and is refused ([`SinkRefused`]).
+
+use std::fmt;
+
+use leo_artifact::Sha256Digest;
+use leo_sign::Backend;
+use leo_store::{
+    Action, ApprovalDecision, ApprovalOutcome, ArtifactSignature, EnforcerHandle, Event, EventId,
+    GateExecution, HandoffEvent, HandoffStage, LabelTransition, LeadHandle, Location, NoteSigner,
+    NoteVerifier, PrNumber, Record, Role, ScoredVerdict, SignatureBackend, SupervisorHandle,
+    SystemHandle, Text, Timestamp, VerificationInput, VerificationResult, WriterHandle, WriterRole,
+};
+
+use crate::audit::{AuditEvent, AuditSink, Operation};
+use crate::error::SinkError;
+use crate::lead::LeadDecisionKind;
+use crate::state::{LabelState, TRANSITIONS, Transition};
+
+use super::{FlowSink, SignatureFacts, Staged};
+
+/// An event the store has no record for, or that is incomplete.
+#[derive(Debug)]
+pub struct SinkRefused(pub String);
+
+impl fmt::Display for SinkRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the audit trail cannot record this event: {}", self.0)
+    }
+}
+
+impl std::error::Error for SinkRefused {}
+
+/// One writer handle per role that records workflow events.
+#[derive(Debug)]
+pub struct StoreHandles {
+    /// Claude/EXEC.
+    pub enforcer: EnforcerHandle,
+    /// PLAN.
+    pub supervisor: SupervisorHandle,
+    /// LEAD.
+    pub lead: LeadHandle,
+    /// The merge step.
+    pub system: SystemHandle,
+}
+
+/// A checkpoint signer per role: each handle signs the checkpoints after its own batches.
+#[derive(Debug)]
+pub struct RoleNoteSigners {
+    /// Claude/EXEC's.
+    pub enforcer: NoteSigner,
+    /// PLAN's.
+    pub supervisor: NoteSigner,
+    /// LEAD's.
+    pub lead: NoteSigner,
+    /// The merge step's.
+    pub system: NoteSigner,
+}
+
+impl RoleNoteSigners {
+    /// Fresh signers named `<origin>/<role>`.
+    pub fn generate(origin: &str) -> leo_store::Result<Self> {
+        Ok(RoleNoteSigners {
+            enforcer: NoteSigner::generate(&format!("{origin}/enforcer"))?,
+            supervisor: NoteSigner::generate(&format!("{origin}/supervisor"))?,
+            lead: NoteSigner::generate(&format!("{origin}/lead"))?,
+            system: NoteSigner::generate(&format!("{origin}/system"))?,
+        })
+    }
+
+    /// The verifiers `leo audit verify` needs to trust.
+    pub fn verifiers(&self) -> Vec<NoteVerifier> {
+        [&self.enforcer, &self.supervisor, &self.lead, &self.system]
+            .iter()
+            .map(|s| s.verifier())
+            .collect()
+    }
+}
+
+impl StoreHandles {
+    /// Opens the four writer handles on `loc`, each signing checkpoints with its signer.
+    pub fn open(loc: &Location, signers: RoleNoteSigners) -> leo_store::Result<Self> {
+        Ok(StoreHandles {
+            enforcer: WriterHandle::open(loc, Some(signers.enforcer))?,
+            supervisor: WriterHandle::open(loc, Some(signers.supervisor))?,
+            lead: WriterHandle::open(loc, Some(signers.lead))?,
+            system: WriterHandle::open(loc, Some(signers.system))?,
+        })
+    }
+}
+
+/// The workflow's [`AuditSink`] over [`StoreHandles`] for one change and its PR.
+#[derive(Debug)]
+pub struct StoreSink {
+    handles: StoreHandles,
+    pr: PrNumber,
+    staged: Vec<Staged>,
+    counter: u64,
+}
+
+/// Records of one batch, grouped by type (one `append_batch` each).
+#[derive(Default)]
+struct Typed {
+    transitions: Vec<Event<LabelTransition>>,
+    refusals: Vec<Event<leo_store::Refusal>>,
+    handoffs: Vec<Event<HandoffEvent>>,
+    signatures: Vec<Event<ArtifactSignature>>,
+    gates: Vec<Event<GateExecution>>,
+    verdicts: Vec<Event<VerificationResult>>,
+    approvals: Vec<Event<ApprovalDecision>>,
+}
+
+impl Typed {
+    fn push(&mut self, e: Event<Record>) -> Result<(), SinkError> {
+        let Event {
+            id,
+            action,
+            recorded_at,
+            record,
+        } = e;
+        macro_rules! put {
+            ($list:ident, $r:expr) => {
+                self.$list.push(Event::new(id, action, recorded_at, $r))
+            };
+        }
+        match record {
+            Record::LabelTransition(r) => put!(transitions, r),
+            Record::Refusal(r) => put!(refusals, r),
+            Record::Handoff(r) => put!(handoffs, r),
+            Record::ArtifactSignature(r) => put!(signatures, r),
+            Record::GateExecution(r) => put!(gates, r),
+            Record::Verification(r) => put!(verdicts, r),
+            Record::Approval(r) => put!(approvals, r),
+            other => {
+                return Err(Box::new(SinkRefused(format!(
+                    "no workflow event maps to {}",
+                    other.kind()
+                ))));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn text(field: &'static str, s: &str) -> Result<Text, SinkError> {
+    Ok(Text::new(field, s)?)
+}
+
+/// `s` plus the identity, cut to the store's text limit on a character boundary.
+fn with_identity(s: &str, identity: &str) -> String {
+    let full = format!("{s} [identity {identity}]");
+    let mut end = full.len().min(leo_store::record::MAX_TEXT_LEN);
+    while !full.is_char_boundary(end) {
+        end -= 1;
+    }
+    full.get(..end).unwrap_or_default().to_owned()
+}
+
+/// Who records an event the `role` did, and under which action it is filed.
+fn recorder(role: Role, action: Action) -> (Role, Action) {
+    match role {
+        Role::Codex => (Role::ClaudeExec, Action::DatabaseWrites),
+        Role::System if action == Action::AllowMerge => (Role::System, Action::AllowMerge),
+        Role::System => (Role::ClaudeExec, Action::DatabaseWrites),
+        r if leo_store::allowed(r, action) => (r, action),
+        r => (r, Action::DatabaseWrites),
+    }
+}
+
+fn signature_backend(b: Backend) -> SignatureBackend {
+    match b {
+        Backend::Sigstore => SignatureBackend::Sigstore,
+        Backend::OpenPgp => SignatureBackend::Openpgp,
+        _ => SignatureBackend::Raw,
+    }
+}
+
+impl StoreSink {
+    /// A sink for the change whose pull request is `pr`.
+    pub fn new(handles: StoreHandles, pr: PrNumber) -> Self {
+        StoreSink {
+            handles,
+            pr,
+            staged: Vec::new(),
+            counter: 0,
+        }
+    }
+
+    /// The handles (e.g. to read or verify the trail).
+    pub fn handles_mut(&mut self) -> &mut StoreHandles {
+        &mut self.handles
+    }
+
+    /// Closes the sink, returning its handles.
+    pub fn into_handles(self) -> StoreHandles {
+        self.handles
+    }
+
+    fn event_id(&mut self, change: &str, at: Timestamp, what: &str) -> Result<EventId, SinkError> {
+        self.counter += 1;
+        let id = format!("{change}/{}/{}-{what}", at.unix_micros(), self.counter);
+        Ok(id.parse::<EventId>()?)
+    }
+
+    /// The records for one workflow event, with the role that appends them.
+    fn map(
+        &mut self,
+        e: &AuditEvent,
+        out: &mut Vec<(Role, Event<Record>)>,
+    ) -> Result<(), SinkError> {
+        match e {
+            AuditEvent::Transition(t) => self.map_transition(t, out)?,
+            AuditEvent::Refusal(r) => {
+                let (role, action) = recorder(r.actor.role, r.operation.action());
+                let record = leo_store::Refusal {
+                    change: text("change", r.change.as_str())?,
+                    attempted_role: r.actor.role,
+                    operation: text("operation", r.operation.as_str())?,
+                    reason: text(
+                        "reason",
+                        &with_identity(&r.reason, r.actor.identity.as_str()),
+                    )?,
+                };
+                let id = self.event_id(r.change.as_str(), r.at, "refusal")?;
+                out.push((role, Event::new(id, action, r.at, record.into())));
+            }
+            AuditEvent::GateRun {
+                change,
+                actor: _,
+                run,
+            } => {
+                let (Some(outcome), Some(finished)) = (run.status().outcome(), run.finished_at())
+                else {
+                    return Err(Box::new(SinkRefused(format!(
+                        "gate run {} has not finished; leo_gate_executions records results",
+                        run.context()
+                    ))));
+                };
+                let ms = run.duration().map_or(0, |d| d.as_millis());
+                let record = GateExecution {
+                    pr_number: self.pr,
+                    gate: text("gate", run.context().as_str())?,
+                    commit: run.commit().clone(),
+                    outcome,
+                    started_at: run.started_at(),
+                    duration_ms: u32::try_from(ms).unwrap_or(u32::MAX),
+                };
+                let id = self.event_id(change.as_str(), finished, "gate")?;
+                out.push((
+                    Role::Plan,
+                    Event::new(id, Action::MonitorGates, finished, record.into()),
+                ));
+            }
+            AuditEvent::Verdict(v) => {
+                let a = &v.assessment;
+                let confidence = leo_store::Confidence::new(a.aggregate.whole_percent_floor())?;
+                let verdict_json = serde_json::to_vec(v.as_ref())?;
+                let reasons: Vec<String> = a
+                    .reasons
+                    .iter()
+                    .map(|r| serde_json::to_string(r).unwrap_or_default())
+                    .collect();
+                let summary = format!(
+                    "PLAN-SUPERVISOR: {}; aggregate {}; spread {}; head {}; reasons [{}]",
+                    a.verdict,
+                    a.aggregate,
+                    a.spread,
+                    v.head,
+                    reasons.join(", ")
+                );
+                let record = VerificationResult {
+                    pr_number: self.pr,
+                    verdict: ScoredVerdict::new(a.verdict, confidence)?,
+                    inputs: vec![
+                        VerificationInput {
+                            name: "bundle".into(),
+                            digest: v.bundle,
+                        },
+                        VerificationInput {
+                            name: "verdict_record".into(),
+                            digest: Sha256Digest::of(&verdict_json),
+                        },
+                    ],
+                    summary: text("summary", &with_identity(&summary, v.supervisor.as_str()))?,
+                };
+                let at = v.issued_at();
+                let id = self.event_id(v.change.as_str(), at, "verdict")?;
+                out.push((
+                    Role::Plan,
+                    Event::new(id, Action::IssueVerdict, at, record.into()),
+                ));
+            }
+            AuditEvent::LeadDecision(l) => {
+                let decision = match l.decision.kind {
+                    LeadDecisionKind::Approve => ApprovalOutcome::Approved,
+                    LeadDecisionKind::Reject => ApprovalOutcome::Rejected,
+                    LeadDecisionKind::Override => ApprovalOutcome::Override,
+                };
+                let why = format!(
+                    "{} (reviewed {} of bundle {})",
+                    l.decision.justification, l.reviewed, l.bundle
+                );
+                let record = ApprovalDecision {
+                    pr_number: self.pr,
+                    decision,
+                    justification: text(
+                        "justification",
+                        &with_identity(&why, l.lead.identity.as_str()),
+                    )?,
+                };
+                let id = self.event_id(l.change.as_str(), l.at, "lead")?;
+                out.push((
+                    Role::Lead,
+                    Event::new(id, Action::EscalationReview, l.at, record.into()),
+                ));
+            }
+            AuditEvent::Priority { priority, .. } => {
+                return Err(Box::new(SinkRefused(format!(
+                    "priority {priority:?}: leo-store has no record kind for priorities"
+                ))));
+            }
+        }
+        Ok(())
+    }
+
+    fn map_transition(
+        &mut self,
+        t: &Transition,
+        out: &mut Vec<(Role, Event<Record>)>,
+    ) -> Result<(), SinkError> {
+        let via = TRANSITIONS
+            .iter()
+            .find(|e| e.from == t.from && e.to == t.to && leo_store::allowed(t.actor, e.via))
+            .map_or(Action::DatabaseWrites, |e| e.via);
+        let (role, action) = recorder(t.actor, via);
+        let change = t.change.as_str();
+        let record = LabelTransition {
+            change: text("change", change)?,
+            from: t.from.map(|f| text("from", f.label())).transpose()?,
+            to: text("to", t.to.label())?,
+            reason: text(
+                "reason",
+                &with_identity(t.reason.as_str(), t.identity.as_str()),
+            )?,
+        };
+        let id = self.event_id(change, t.at, "label")?;
+        out.push((role, Event::new(id, action, t.at, record.into())));
+
+        // The enforcer refused the builder's handoff: also a refusal of that handoff.
+        if t.from == Some(LabelState::ClaudeEnforcing) && t.to == LabelState::NeedsRevision {
+            let record = leo_store::Refusal {
+                change: text("change", change)?,
+                attempted_role: Role::Codex,
+                operation: text("operation", Operation::Handoff.as_str())?,
+                reason: text(
+                    "reason",
+                    &with_identity(t.reason.as_str(), t.identity.as_str()),
+                )?,
+            };
+            let id = self.event_id(change, t.at, "refusal")?;
+            out.push((
+                Role::ClaudeExec,
+                Event::new(id, Action::SignArtifacts, t.at, record.into()),
+            ));
+        }
+        let wanted = match t.to {
+            LabelState::ClaudeEnforcing => true,
+            LabelState::GatesPassing => false,
+            _ => return Ok(()),
+        };
+        for staged in std::mem::take(&mut self.staged) {
+            match staged {
+                Staged::CodexReady {
+                    bundle,
+                    commit,
+                    branch,
+                } if wanted => {
+                    let record = HandoffEvent {
+                        stage: HandoffStage::CodexReady,
+                        bundle_hash: bundle,
+                        commit,
+                        branch: text("branch", &branch)?,
+                        pr_number: None,
+                    };
+                    let id = self.event_id(change, t.at, "codex-ready")?;
+                    out.push((
+                        Role::ClaudeExec,
+                        Event::new(id, Action::SignArtifacts, t.at, record.into()),
+                    ));
+                }
+                Staged::ClaudeApplied {
+                    bundle,
+                    commit,
+                    branch,
+                } if !wanted => {
+                    let record = HandoffEvent {
+                        stage: HandoffStage::ClaudeApplied,
+                        bundle_hash: bundle,
+                        commit,
+                        branch: text("branch", &branch)?,
+                        pr_number: Some(self.pr),
+                    };
+                    let id = self.event_id(change, t.at, "claude-applied")?;
+                    out.push((
+                        Role::ClaudeExec,
+                        Event::new(id, Action::CreatePr, t.at, record.into()),
+                    ));
+                }
+                Staged::Signature(s) if !wanted => {
+                    let record = signature_record(&s)?;
+                    let id = self.event_id(change, t.at, "signature")?;
+                    out.push((
+                        Role::ClaudeExec,
+                        Event::new(id, Action::SignArtifacts, t.at, record.into()),
+                    ));
+                }
+                other => self.staged.push(other),
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, role: Role, typed: Typed) -> Result<(), SinkError> {
+        fn batch<R: WriterRole, T: leo_store::AppendableBy<R>>(
+            h: &mut WriterHandle<R>,
+            events: Vec<Event<T>>,
+        ) -> leo_store::Result<()> {
+            if !events.is_empty() {
+                h.append_batch(events)?;
+            }
+            Ok(())
+        }
+        let Typed {
+            transitions,
+            refusals,
+            handoffs,
+            signatures,
+            gates,
+            verdicts,
+            approvals,
+        } = typed;
+        let h = &mut self.handles;
+        // Records a role may not file never reach here (`map` assigns each to its filer).
+        let stray = |n: usize| {
+            if n == 0 {
+                Ok(())
+            } else {
+                Err(SinkRefused(format!("{n} records not appendable by {role}")))
+            }
+        };
+        match role {
+            Role::ClaudeExec => {
+                batch(&mut h.enforcer, handoffs)?;
+                batch(&mut h.enforcer, signatures)?;
+                batch(&mut h.enforcer, refusals)?;
+                batch(&mut h.enforcer, gates)?;
+                batch(&mut h.enforcer, transitions)?;
+                stray(verdicts.len() + approvals.len())?;
+            }
+            Role::Plan => {
+                batch(&mut h.supervisor, verdicts)?;
+                batch(&mut h.supervisor, gates)?;
+                batch(&mut h.supervisor, refusals)?;
+                batch(&mut h.supervisor, transitions)?;
+                stray(handoffs.len() + signatures.len() + approvals.len())?;
+            }
+            Role::Lead => {
+                batch(&mut h.lead, approvals)?;
+                batch(&mut h.lead, refusals)?;
+                batch(&mut h.lead, transitions)?;
+                stray(handoffs.len() + signatures.len() + verdicts.len() + gates.len())?;
+            }
+            Role::System => {
+                batch(&mut h.system, refusals)?;
+                batch(&mut h.system, transitions)?;
+                stray(
+                    handoffs.len()
+                        + signatures.len()
+                        + verdicts.len()
+                        + gates.len()
+                        + approvals.len(),
+                )?;
+            }
+            Role::Codex => stray(1)?,
+        }
+        Ok(())
+    }
+}
+
+fn signature_record(s: &SignatureFacts) -> Result<ArtifactSignature, SinkError> {
+    let identity = super::identity_of(&s.report.signer)?;
+    let backend = signature_backend(s.selection.backend);
+    let fallback_reason = match (backend, &s.selection.fallback_reason) {
+        (SignatureBackend::Sigstore, _) => None,
+        (_, Some(r)) => Some(text("fallback_reason", r)?),
+        (_, None) => Some(text("fallback_reason", "Sigstore not selected")?),
+    };
+    Ok(ArtifactSignature {
+        bundle_hash: s.bundle,
+        backend,
+        signer: text(
+            "signer",
+            &format!("{} (signature sha256 {})", identity, s.signature_digest),
+        )?,
+        fallback_reason,
+    })
+}
+
+impl AuditSink for StoreSink {
+    fn record(&mut self, events: &[AuditEvent]) -> Result<(), SinkError> {
+        let mut mapped = Vec::new();
+        for e in events {
+            self.map(e, &mut mapped)?;
+        }
+        let mut by_role: Vec<(Role, Typed)> = Vec::new();
+        for (role, event) in mapped {
+            let slot = match by_role.iter().position(|(r, _)| *r == role) {
+                Some(i) => i,
+                None => {
+                    by_role.push((role, Typed::default()));
+                    by_role.len() - 1
+                }
+            };
+            if let Some((_, typed)) = by_role.get_mut(slot) {
+                typed.push(event)?;
+            }
+        }
+        for (role, typed) in by_role {
+            self.write(role, typed)?;
+        }
+        Ok(())
+    }
+}
+
+impl FlowSink for StoreSink {
+    fn stage(&mut self, record: Staged) {
+        self.staged.push(record);
+    }
+
+    fn unstage(&mut self) {
+        self.staged.clear();
+    }
+
+    fn as_audit(&mut self) -> &mut dyn AuditSink {
+        self
+    }
+}
