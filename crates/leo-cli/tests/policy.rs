@@ -314,19 +314,15 @@ fn bundle_is_deterministic_signed_and_verified() {
     );
 }
 
-#[test]
-fn bundle_with_a_raw_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    assert_eq!(
-        code(&leo(
-            d,
-            &["keys", "generate", "--raw", "ed25519", "--out", "k.pk8"]
-        )),
-        0
+/// Generates the raw key `k.pk8` in `d` and bundles the repository policies into `o/` with it.
+fn bundle_with_new_raw_key(d: &Path) -> Output {
+    let key = leo(
+        d,
+        &["keys", "generate", "--raw", "ed25519", "--out", "k.pk8"],
     );
+    assert_eq!(code(&key), 0, "{}", String::from_utf8_lossy(&key.stderr));
     let policies = repo_policies();
-    let out = leo(
+    leo(
         d,
         &[
             "policy",
@@ -339,7 +335,14 @@ fn bundle_with_a_raw_key() {
             "--out-dir",
             "o",
         ],
-    );
+    )
+}
+
+#[test]
+fn bundle_with_a_raw_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = bundle_with_new_raw_key(d);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let bundle = "o/policies-20250119-143000.tar.gz";
     let out = leo(
@@ -364,39 +367,8 @@ fn apply_records_every_result_in_the_trail_and_the_score_reads_them() {
     let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\n\
                spec: {containers: [{name: web, image: nginx:1.27}]}\n";
     std::fs::write(dir.path().join("pod.yaml"), pod).unwrap();
-    let db = format!("sqlite:{}", dir.path().join("leo.db").display());
-    let key = dir.path().join("enforcer.key");
-    let out = leo(
-        dir.path(),
-        &[
-            "audit",
-            "--db",
-            &db,
-            "checkpoint",
-            "--init",
-            "leo.test/enforcer",
-            "--key",
-            key.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
-
-    let out = leo(
-        dir.path(),
-        &[
-            "--json",
-            "policy",
-            "apply",
-            "--policy",
-            policies.to_str().unwrap(),
-            "--resource",
-            "pod.yaml",
-            "--record",
-            &db,
-            "--record-key",
-            key.to_str().unwrap(),
-        ],
-    );
+    let (db, key) = init_trail(dir.path());
+    let out = apply_recorded(dir.path(), &policies, &db, &key);
     assert_eq!(code(&out), 1, "the unpinned pod fails under Enforce");
     let v = common::json_of(&out);
     let results = v["results"].as_array().unwrap().len();
@@ -437,4 +409,154 @@ fn apply_records_every_result_in_the_trail_and_the_score_reads_them() {
         .clone();
     assert_eq!(policy["ratio"]["numerator"], 0, "{v}");
     assert_eq!(policy["ratio"]["denominator"], results, "{v}");
+}
+
+/// An audit trail with an enforcer checkpoint key: (`sqlite:` location, key path).
+fn init_trail(dir: &Path) -> (String, PathBuf) {
+    let db = format!("sqlite:{}", dir.join("leo.db").display());
+    let key = dir.join("enforcer.key");
+    let out = leo(
+        dir,
+        &[
+            "audit",
+            "--db",
+            &db,
+            "checkpoint",
+            "--init",
+            "leo.test/enforcer",
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    (db, key)
+}
+
+/// `leo --json policy apply --policy POLICIES --resource pod.yaml --record DB --record-key KEY`.
+fn apply_recorded(dir: &Path, policies: &Path, db: &str, key: &Path) -> Output {
+    leo(
+        dir,
+        &[
+            "--json",
+            "policy",
+            "apply",
+            "--policy",
+            policies.to_str().unwrap(),
+            "--resource",
+            "pod.yaml",
+            "--record",
+            db,
+            "--record-key",
+            key.to_str().unwrap(),
+        ],
+    )
+}
+
+/// Every `image_digest` value anywhere in a JSON document.
+fn image_digests(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                if k == "image_digest" {
+                    if let Some(s) = v.as_str() {
+                        out.push(s.to_owned());
+                    }
+                }
+                image_digests(v, out);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|v| image_digests(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn recorded_results_name_the_one_image_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let hex = "ab".repeat(32);
+    let pod = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: web, namespace: shop}}\n\
+         spec: {{containers: [{{name: web, image: \"nginx@sha256:{hex}\"}}]}}\n"
+    );
+    std::fs::write(dir.path().join("pod.yaml"), pod).unwrap();
+    let (db, key) = init_trail(dir.path());
+    let out = apply_recorded(dir.path(), &repo_policies(), &db, &key);
+    let v = common::json_of(&out);
+    let results = v["results"].as_array().unwrap().len();
+    assert_eq!(v["recorded"], results, "{v}");
+    let out = leo(dir.path(), &["--json", "audit", "--db", &db, "log"]);
+    let mut found = Vec::new();
+    image_digests(&common::json_of(&out), &mut found);
+    // Every result is about the pod's one image, and says which.
+    assert_eq!(found.len(), results, "{found:?}");
+    assert!(found.iter().all(|d| d.ends_with(&hex)), "{found:?}");
+}
+
+#[test]
+fn bundle_is_written_last_so_a_failed_run_leaves_no_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The signature cannot be written (a directory is in the way).
+    std::fs::create_dir_all(d.join("o/policies-20250119-143000.tar.gz.intoto.json.sig/x")).unwrap();
+    let out = bundle_with_new_raw_key(d);
+    assert_eq!(code(&out), 2, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!d.join("o/policies-20250119-143000.tar.gz").exists());
+}
+
+#[test]
+fn cosign_bundle_needs_a_password_or_an_explicit_empty_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cosign.key"), "not read").unwrap();
+    let policies = repo_policies();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leo"))
+        .args([
+            "policy",
+            "bundle",
+            policies.to_str().unwrap(),
+            "--backend",
+            "cosign",
+            "--key",
+            "cosign.key",
+            "--out-dir",
+            "o",
+        ])
+        .current_dir(dir.path())
+        .env_remove("COSIGN_PASSWORD")
+        .env_remove("SIGSTORE_ID_TOKEN")
+        .env("SOURCE_DATE_EPOCH", "1737297000")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("COSIGN_PASSWORD") && stderr.contains("--allow-empty-password"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("o").exists());
+}
+
+#[test]
+fn cosign_verify_takes_exactly_one_public_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for f in ["b.tar.gz", "b.tar.gz.intoto.json", "a.pub", "b.pub"] {
+        std::fs::write(d.join(f), "x").unwrap();
+    }
+    let out = leo(
+        d,
+        &[
+            "policy",
+            "verify",
+            "b.tar.gz",
+            "--backend",
+            "cosign",
+            "--public-key",
+            "a.pub",
+            "--public-key",
+            "b.pub",
+        ],
+    );
+    assert_eq!(code(&out), 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("exactly one --public-key"), "{stderr}");
 }

@@ -221,8 +221,25 @@ pub fn build(
 
 /// Reads a bundle's members: regular files with safe relative paths only, within limits.
 pub fn read_members(archive: &[u8]) -> Result<Vec<PolicyFile>> {
-    let gz = flate2::read::GzDecoder::new(archive);
-    let mut tar = tar::Archive::new(gz.take(MAX_TOTAL_BYTES));
+    read_members_within(archive, MAX_TOTAL_BYTES)
+}
+
+/// [`read_members`] with an uncompressed-size limit of `limit` bytes.
+fn read_members_within(archive: &[u8], limit: u64) -> Result<Vec<PolicyFile>> {
+    // Decompress up to one byte past the limit, so an oversized bundle is an error rather
+    // than a silently truncated archive that may still end on a member boundary.
+    let mut tar_bytes = Vec::new();
+    flate2::read::GzDecoder::new(archive)
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut tar_bytes)
+        .map_err(|e| Error::io("decompressing the bundle", e))?;
+    if tar_bytes.len() as u64 > limit {
+        return Err(Error::LimitExceeded {
+            what: "uncompressed bytes in a bundle",
+            limit,
+        });
+    }
+    let mut tar = tar::Archive::new(tar_bytes.as_slice());
     let mut out = Vec::new();
     let entries = tar
         .entries()
@@ -241,7 +258,11 @@ pub fn read_members(archive: &[u8]) -> Result<Vec<PolicyFile>> {
         if entry.header().entry_type() != tar::EntryType::Regular {
             return Err(unsafe_member("not a regular file"));
         }
-        if path.starts_with('/') || path.split('/').any(|c| c == ".." || c.is_empty()) {
+        if path.starts_with('/')
+            || path
+                .split('/')
+                .any(|c| c == ".." || c == "." || c.is_empty())
+        {
             return Err(unsafe_member("not a plain relative path"));
         }
         let size = entry.header().size().unwrap_or(u64::MAX);
@@ -339,6 +360,12 @@ pub fn verify(
         .map(|f| (f.path, Sha256Digest::of(&f.bytes).to_string()))
         .collect();
     members.sort();
+    if members.is_empty() {
+        // An empty archive against empty materials would "verify" while carrying no policy.
+        return Err(Error::NoPolicyFiles {
+            dir: file_name.into(),
+        });
+    }
     for (path, digest) in &members {
         match materials.iter().find(|(uri, _)| uri == path) {
             None => {
@@ -436,5 +463,90 @@ mod tests {
         assert_eq!(a.file_name, "policies-20250119-143000.tar.gz");
         let members = read_members(&a.archive).unwrap();
         assert_eq!(members[0].path, "policies/a.yaml");
+    }
+
+    fn signed(built: &BuiltBundle) -> (leo_sign::RawKeyVerifier, DetachedSignature) {
+        let key = leo_sign::RawKeyPair::generate(leo_sign::RawKeyAlgorithm::Ed25519).unwrap();
+        let signed = built.sign(&key).unwrap();
+        (
+            leo_sign::RawKeyVerifier::new(vec![key.public_key().clone()]),
+            signed.signature,
+        )
+    }
+
+    #[test]
+    fn an_empty_bundle_does_not_verify() {
+        let t = time::macros::datetime!(2025-01-19 14:30:00 UTC);
+        let good = build(files(), t, "https://leo.dev/builder").unwrap();
+        let (verifier, sig) = signed(&good);
+        let ok = verify(
+            &good.archive,
+            &good.file_name,
+            &good.statement_bytes(),
+            &sig,
+            &verifier,
+            &VerifyOptions::now(),
+        )
+        .unwrap();
+        assert_eq!(ok.members.len(), 2);
+        let empty = build(Vec::new(), t, "https://leo.dev/builder").unwrap();
+        let (verifier, sig) = signed(&empty);
+        let err = verify(
+            &empty.archive,
+            &empty.file_name,
+            &empty.statement_bytes(),
+            &sig,
+            &verifier,
+            &VerifyOptions::now(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::NoPolicyFiles { .. }), "{err:?}");
+    }
+
+    /// A gzip of `tar` bytes, written raw (the tar builder refuses unsafe paths).
+    fn gzip(tar: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), Compression::fast());
+        gz.write_all(tar).unwrap();
+        gz.finish().unwrap()
+    }
+
+    fn raw_tar(path: &str, body: &[u8]) -> Vec<u8> {
+        let mut header = tar::Header::new_ustar();
+        header.as_mut_bytes()[..path.len()].copy_from_slice(path.as_bytes());
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_mode(0o644);
+        header.set_size(body.len() as u64);
+        header.set_cksum();
+        let mut out = header.as_bytes().to_vec();
+        out.extend_from_slice(body);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+        out.extend_from_slice(&[0; 1024]);
+        out
+    }
+
+    #[test]
+    fn dot_components_are_unsafe() {
+        for path in ["policies/./a.yaml", "./a.yaml"] {
+            let err = read_members(&gzip(&raw_tar(path, b"a"))).unwrap_err();
+            assert!(matches!(err, Error::UnsafeMember { .. }), "{path}: {err:?}");
+        }
+        assert_eq!(
+            read_members(&gzip(&raw_tar("policies/a.yaml", b"a")))
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn an_oversized_bundle_is_an_error_not_truncated() {
+        // A valid member followed by more zero bytes than the limit: truncating at the limit
+        // would end on a block boundary and read back as a clean one-member archive.
+        let mut tar = raw_tar("policies/a.yaml", b"a");
+        let limit = tar.len() as u64;
+        assert_eq!(read_members_within(&gzip(&tar), limit).unwrap().len(), 1);
+        tar.resize(tar.len() + 4096, 0);
+        let err = read_members_within(&gzip(&tar), limit).unwrap_err();
+        assert!(matches!(err, Error::LimitExceeded { .. }), "{err:?}");
     }
 }

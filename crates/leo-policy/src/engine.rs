@@ -17,6 +17,8 @@ use std::sync::Mutex;
 use leo_artifact::Sha256Digest;
 use serde::Serialize;
 
+pub use crate::failure::Failure;
+
 use crate::exempt::Exemptions;
 use crate::image::{Pin, pin_of, without_digest};
 use crate::policy::{Check, FailureAction, Filter, Policy, Rule, Selection};
@@ -65,134 +67,6 @@ impl Status {
     }
 }
 
-/// Why a check failed (or could not run): one variant per failed check, so callers and tests
-/// can tell a wrong key from a wrong builder from a wrong subject.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Failure {
-    /// The image is not pinned by digest.
-    #[error("{container}: image {image:?} is not pinned by @sha256 digest")]
-    DigestMissing {
-        /// `<list>/<container name>`.
-        container: String,
-        /// The image reference.
-        image: String,
-    },
-    /// The image's digest is malformed.
-    #[error("{container}: image {image:?} has a malformed digest: {reason}")]
-    DigestMalformed {
-        /// `<list>/<container name>`.
-        container: String,
-        /// The image reference.
-        image: String,
-        /// Which rule it breaks.
-        reason: String,
-    },
-    /// The store has no signature for the digest.
-    #[error("{image}: no signature in the attestation store")]
-    NoSignature {
-        /// The image reference.
-        image: String,
-    },
-    /// Signatures exist, but none verifies under a configured attestor.
-    #[error("{image}: no signature verifies with a trusted key or identity ({})", reasons.join("; "))]
-    SignatureUntrusted {
-        /// The image reference.
-        image: String,
-        /// Per signature file, why it was rejected.
-        reasons: Vec<String>,
-    },
-    /// A signature verifies, but signs another image digest.
-    #[error("{image}: the trusted signature is for {signed}, not this digest")]
-    SignatureSubjectMismatch {
-        /// The image reference.
-        image: String,
-        /// The digest the signature names.
-        signed: String,
-    },
-    /// The store has no attestation for the digest.
-    #[error("{image}: no provenance attestation in the attestation store")]
-    NoAttestation {
-        /// The image reference.
-        image: String,
-    },
-    /// Attestations exist, but none verifies under a configured attestor.
-    #[error("{image}: no attestation is signed by a trusted key or identity ({})", reasons.join("; "))]
-    AttestationUntrusted {
-        /// The image reference.
-        image: String,
-        /// Per attestation file, why it was rejected.
-        reasons: Vec<String>,
-    },
-    /// A trusted attestation is about other artifacts.
-    #[error("{image}: the trusted attestation's subjects {subjects:?} do not include this digest")]
-    AttestationSubjectMismatch {
-        /// The image reference.
-        image: String,
-        /// The subject digests it names.
-        subjects: Vec<String>,
-    },
-    /// A trusted attestation has a predicate type the rule does not accept.
-    #[error(
-        "{image}: provenance predicate type {found} is not accepted (rule accepts {accepted:?})"
-    )]
-    PredicateTypeNotAccepted {
-        /// The image reference.
-        image: String,
-        /// The predicate type found.
-        found: String,
-        /// What the rule accepts.
-        accepted: Vec<String>,
-    },
-    /// A trusted attestation's `builder.id` does not satisfy the rule.
-    #[error("{image}: builder.id {builder_id:?} does not match {pattern:?}")]
-    BuilderNotAllowed {
-        /// The image reference.
-        image: String,
-        /// The builder id found.
-        builder_id: String,
-        /// The rule's pattern.
-        pattern: String,
-    },
-    /// A trusted attestation is not valid SLSA provenance.
-    #[error("{image}: provenance is malformed: {reason}")]
-    ProvenanceMalformed {
-        /// The image reference.
-        image: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A signature or provenance rule ran without an attestation store.
-    #[error("no attestation store configured for signature and provenance rules")]
-    StoreNotConfigured,
-    /// The attestation store could not be read.
-    #[error("attestation store unreadable: {reason}")]
-    StoreUnreadable {
-        /// What failed.
-        reason: String,
-    },
-    /// The rule is not one LEO evaluates.
-    #[error("rule not supported by LEO: {what}")]
-    UnsupportedRule {
-        /// What the rule does.
-        what: String,
-    },
-}
-
-impl Failure {
-    /// Whether this failure means the rule could not be evaluated (`error`), rather than
-    /// that the resource failed it (`fail`).
-    pub fn is_error(&self) -> bool {
-        matches!(
-            self,
-            Failure::StoreNotConfigured
-                | Failure::StoreUnreadable { .. }
-                | Failure::UnsupportedRule { .. }
-        )
-    }
-}
-
 /// One rule × resource result. Serialisable, so an audit trail can record it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RuleResult {
@@ -214,6 +88,27 @@ pub struct RuleResult {
     /// What was verified (signatures, attestations) for passing checks.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
+    /// The distinct digests of the in-scope images pinned by a valid digest, sorted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub image_digests: Vec<Sha256Digest>,
+}
+
+impl RuleResult {
+    /// The one image digest this result is about: every image the rule's checks covered is
+    /// pinned, all to the same digest. `None` when there were none, several, or an unpinned
+    /// (or malformed) image among them.
+    pub fn image_digest(&self) -> Option<Sha256Digest> {
+        let unpinned = self.failures.iter().any(|f| {
+            matches!(
+                f,
+                Failure::DigestMissing { .. } | Failure::DigestMalformed { .. }
+            )
+        });
+        match self.image_digests.as_slice() {
+            [one] if !unpinned => Some(*one),
+            _ => None,
+        }
+    }
 }
 
 /// Counts per status.
@@ -261,11 +156,12 @@ impl Report {
             .any(|r| matches!(r.status, Status::Fail | Status::Error))
     }
 
-    /// Whether any Enforce-mode failure exists (what an admission controller would deny).
+    /// Whether any Enforce-mode `fail` or `error` exists (what an admission controller would
+    /// deny: a rule LEO could not evaluate never admits silently).
     pub fn denies(&self) -> bool {
-        self.results
-            .iter()
-            .any(|r| r.status == Status::Fail && r.action == FailureAction::Enforce)
+        self.results.iter().any(|r| {
+            matches!(r.status, Status::Fail | Status::Error) && r.action == FailureAction::Enforce
+        })
     }
 }
 
@@ -360,6 +256,7 @@ impl Engine {
             message: String::new(),
             failures: Vec::new(),
             evidence: Vec::new(),
+            image_digests: Vec::new(),
         };
         if !rule.excludes.is_empty() && selection_matches(&rule.excludes, resource, variant) {
             result.message = "excluded by the rule's exclude block".into();
@@ -423,7 +320,12 @@ impl Engine {
             in_scope = true;
             let container = format!("{}/{}", image.list, image.container);
             let digest = match pin_of(&image.image) {
-                Pin::Pinned { digest } => digest,
+                Pin::Pinned { digest } => {
+                    if let Err(at) = result.image_digests.binary_search(&digest) {
+                        result.image_digests.insert(at, digest);
+                    }
+                    digest
+                }
                 Pin::Missing => {
                     result.failures.push(Failure::DigestMissing {
                         container,
@@ -495,6 +397,7 @@ fn relabel(outcome: Outcome, image: &str) -> Outcome {
             | Failure::AttestationSubjectMismatch { image, .. }
             | Failure::PredicateTypeNotAccepted { image, .. }
             | Failure::BuilderNotAllowed { image, .. }
+            | Failure::LegacyStatement { image, .. }
             | Failure::ProvenanceMalformed { image, .. } => set(image),
             _ => {}
         }
@@ -617,6 +520,36 @@ spec:
     }
 
     #[test]
+    fn a_result_names_its_image_digest_only_when_there_is_exactly_one() {
+        let engine = Engine::new(
+            load_policy_str(POLICY, "t").unwrap(),
+            EngineOptions::default(),
+        );
+        let pinned = |n: char| format!("nginx@sha256:{}", n.to_string().repeat(64));
+        let pod = |images: &[String]| {
+            let list: Vec<String> = images
+                .iter()
+                .enumerate()
+                .map(|(i, img)| format!("{{name: c{i}, image: \"{img}\"}}"))
+                .collect();
+            format!(
+                "kind: Pod\nmetadata: {{name: p, namespace: shop}}\nspec: {{containers: [{}]}}\n",
+                list.join(", ")
+            )
+        };
+        let digest_of = |images: &[String]| {
+            let report = engine.evaluate(&parse_resources(&pod(images), "t").unwrap());
+            report.results[0].image_digest()
+        };
+        let one: Sha256Digest = "a".repeat(64).parse().unwrap();
+        assert_eq!(digest_of(&[pinned('a')]), Some(one));
+        assert_eq!(digest_of(&[pinned('a'), pinned('a')]), Some(one));
+        assert_eq!(digest_of(&[pinned('a'), pinned('b')]), None);
+        assert_eq!(digest_of(&[pinned('a'), "nginx:1".into()]), None);
+        assert_eq!(digest_of(&["nginx:1".into()]), None);
+    }
+
+    #[test]
     fn unsupported_rules_still_match_and_exclude() {
         let policy = POLICY.replace(
             "validate: {pattern: {spec: {containers: [{image: \"*@*\"}]}}}",
@@ -638,5 +571,19 @@ spec:
             report.results[1].failures[0],
             Failure::UnsupportedRule { .. }
         ));
+        // Under Enforce, an `error` denies like a `fail`; under Audit it does not.
+        assert_eq!(report.results[1].action, FailureAction::Enforce);
+        let error_only = Report {
+            results: vec![report.results[1].clone()],
+        };
+        assert!(error_only.blocks() && error_only.denies());
+        let mut audited = report.results[1].clone();
+        audited.action = FailureAction::Audit;
+        assert!(
+            !Report {
+                results: vec![audited]
+            }
+            .denies()
+        );
     }
 }

@@ -105,6 +105,12 @@ pub enum Error {
         /// The digest of the bundle file.
         actual: String,
     },
+    /// A file name given to the attestation store is not one plain path component.
+    #[error("attestation store file name {name:?} is not a single plain file name")]
+    InvalidStoreFileName {
+        /// The name (shortened).
+        name: String,
+    },
     /// The statement does not name the bundle file as its subject.
     #[error("the statement's subject is {found:?}, not the bundle {expected:?}")]
     BundleNameMismatch {

@@ -52,6 +52,7 @@ pub mod bundle;
 pub mod engine;
 pub mod error;
 pub mod exempt;
+mod failure;
 pub mod image;
 pub mod kyverno_test;
 pub mod policy;
@@ -69,4 +70,4 @@ pub use policy::{
 pub use resource::{
     ContainerImage, ContainerList, Resource, ResourceId, parse_resources, read_resources,
 };
-pub use store::AttestationStore;
+pub use store::{AttestationStore, StoreKind};

@@ -26,7 +26,7 @@
 use std::path::{Path, PathBuf};
 
 use leo_artifact::Sha256Digest;
-use leo_attest::{Envelope, KeySet, Provenance, Statement};
+use leo_attest::{Envelope, KeySet, Provenance, STATEMENT_V0_1, Statement, StatementVersion};
 use leo_sign::sigstore::{
     KeyPolicy, SigstoreBundle, SigstoreErrorKind, SigstorePolicy, SigstoreVerifier, TrustRoot,
 };
@@ -69,6 +69,25 @@ pub struct Evidence {
 pub struct AttestationStore {
     root: PathBuf,
     now: OffsetDateTime,
+}
+
+/// The two kinds of file a digest directory holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    /// `signatures/`: image signatures.
+    Signatures,
+    /// `attestations/`: signed in-toto statements.
+    Attestations,
+}
+
+impl StoreKind {
+    /// The directory name under the digest directory.
+    pub fn dir_name(self) -> &'static str {
+        match self {
+            StoreKind::Signatures => "signatures",
+            StoreKind::Attestations => "attestations",
+        }
+    }
 }
 
 /// One signature or attestation file and, for detached signatures, what it signs.
@@ -116,15 +135,26 @@ impl AttestationStore {
         serde_json::to_vec(&doc).unwrap_or_default()
     }
 
-    /// Writes a file into the store (`kind` is `signatures` or `attestations`), atomically.
+    /// Writes a file into the store, atomically. `name` must be one plain file name (no
+    /// separator, not `.` or `..`): [`Error::InvalidStoreFileName`] otherwise.
     pub fn put(
         &self,
         digest: &Sha256Digest,
-        kind: &str,
+        kind: StoreKind,
         name: &str,
         bytes: &[u8],
     ) -> Result<PathBuf> {
-        let dir = self.digest_dir(digest).join(kind);
+        let single_component = {
+            let mut components = Path::new(name).components();
+            matches!(components.next(), Some(std::path::Component::Normal(n)) if n == name)
+                && components.next().is_none()
+        };
+        if !single_component || name.contains(['/', '\\', '\0']) {
+            return Err(Error::InvalidStoreFileName {
+                name: leo_artifact::error::snippet(name),
+            });
+        }
+        let dir = self.digest_dir(digest).join(kind.dir_name());
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
         let path = dir.join(name);
@@ -135,9 +165,9 @@ impl AttestationStore {
     fn candidates(
         &self,
         digest: &Sha256Digest,
-        kind: &str,
+        kind: StoreKind,
     ) -> std::result::Result<Vec<Candidate>, Failure> {
-        let dir = self.digest_dir(digest).join(kind);
+        let dir = self.digest_dir(digest).join(kind.dir_name());
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -148,7 +178,10 @@ impl AttestationStore {
             }
         };
         let mut out = Vec::new();
-        for entry in entries.flatten() {
+        for entry in entries {
+            let entry = entry.map_err(|e| Failure::StoreUnreadable {
+                reason: format!("{}: {e}", dir.display()),
+            })?;
             let path = entry.path();
             let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
                 continue;
@@ -187,7 +220,7 @@ impl AttestationStore {
         check: &SignatureCheck,
         image: &str,
     ) -> std::result::Result<Evidence, Failure> {
-        let files = self.candidates(digest, "signatures")?;
+        let files = self.candidates(digest, StoreKind::Signatures)?;
         if files.is_empty() {
             return Err(Failure::NoSignature {
                 image: image.to_owned(),
@@ -203,11 +236,9 @@ impl AttestationStore {
                 self.detached(c, &check.attestors)
                     .and_then(
                         |(payload, backend, signer)| match payload_digest(&payload) {
-                            Some(signed) if signed == digest.to_prefixed() => Ok((backend, signer)),
-                            Some(signed) => Err(Rejection::Subject(signed)),
-                            None => Err(Rejection::Untrusted(
-                                "not a cosign simple-signing payload".into(),
-                            )),
+                            Ok(signed) if signed == digest.to_prefixed() => Ok((backend, signer)),
+                            Ok(signed) => Err(Rejection::Subject(signed)),
+                            Err(why) => Err(Rejection::Untrusted(why)),
                         },
                     )
             };
@@ -350,7 +381,7 @@ impl AttestationStore {
         check: &ProvenanceCheck,
         image: &str,
     ) -> std::result::Result<Evidence, Failure> {
-        let files = self.candidates(digest, "attestations")?;
+        let files = self.candidates(digest, StoreKind::Attestations)?;
         if files.is_empty() {
             return Err(Failure::NoAttestation {
                 image: image.to_owned(),
@@ -449,18 +480,23 @@ fn describe_signer(signer: &leo_sign::sigstore::VerifiedSigner) -> String {
     }
 }
 
-/// `critical.image.docker-manifest-digest` of a simple-signing payload.
-fn payload_digest(payload: &[u8]) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
-    let critical = v.get("critical")?;
+/// `critical.image.docker-manifest-digest` of a simple-signing payload, parsed strictly (a
+/// repeated key is a rejection, never "the last one wins").
+fn payload_digest(payload: &[u8]) -> std::result::Result<String, String> {
+    let limit = usize::try_from(MAX_STORE_FILE_BYTES).unwrap_or(usize::MAX);
+    let v = leo_attest::json::parse_strict(payload, "simple-signing payload", limit)
+        .map_err(|e| e.to_string())?;
+    let not_simple_signing = || "not a cosign simple-signing payload".to_owned();
+    let critical = v.get("critical").ok_or_else(not_simple_signing)?;
     if critical.get("type").and_then(|t| t.as_str()) != Some(SIMPLE_SIGNING_TYPE) {
-        return None;
+        return Err(not_simple_signing());
     }
     critical
-        .get("image")?
-        .get("docker-manifest-digest")?
-        .as_str()
+        .get("image")
+        .and_then(|i| i.get("docker-manifest-digest"))
+        .and_then(serde_json::Value::as_str)
         .map(str::to_owned)
+        .ok_or_else(not_simple_signing)
 }
 
 fn dsse_payload(
@@ -503,6 +539,16 @@ fn judge(
             },
         )
     })?;
+    // leo-attest's convention: a v0.1 statement is readable but not accepted as evidence.
+    if statement.version == StatementVersion::V0_1 {
+        return Err((
+            1,
+            Failure::LegacyStatement {
+                image,
+                statement_type: STATEMENT_V0_1.to_owned(),
+            },
+        ));
+    }
     if statement.subject_matching(digest).is_none() {
         let subjects = statement
             .subject

@@ -16,8 +16,8 @@ use leo_attest::{
     SigningKey, Statement,
 };
 use leo_policy::{
-    AttestationStore, Engine, EngineOptions, Failure, Report, Status, load_policy_file,
-    parse_resources,
+    AttestationStore, Engine, EngineOptions, Error, Failure, Report, Status, StoreKind,
+    load_policy_file, parse_resources,
 };
 use leo_sign::sigstore::{CosignKeyPair, KeyedSigner};
 use leo_sign::{KeySpec, PgpAlgorithm, PgpKey, Signer};
@@ -79,6 +79,22 @@ fn ecdsa_key(dir: &Path, name: &str) -> SigningKey {
     key
 }
 
+/// `sig.json` (the payload) and `sig.json.sig` (its base64 cosign signature by `key`).
+fn put_cosign_signature(
+    store: &AttestationStore,
+    d: &Sha256Digest,
+    payload: &[u8],
+    key: &SigningKey,
+) {
+    store
+        .put(d, StoreKind::Signatures, "sig.json", payload)
+        .unwrap();
+    let sig = base64_std(&key.sign_bytes(payload).unwrap());
+    store
+        .put(d, StoreKind::Signatures, "sig.json.sig", sig.as_bytes())
+        .unwrap();
+}
+
 #[test]
 fn cosign_key_signatures() {
     let dir = tempfile::tempdir().unwrap();
@@ -87,11 +103,7 @@ fn cosign_key_signatures() {
     let other = ecdsa_key(dir.path(), "other.pub");
     let d = digest(1);
     let payload = AttestationStore::simple_signing_payload("registry.example/app", &d);
-    store.put(&d, "signatures", "sig.json", &payload).unwrap();
-    let sig = base64_std(&trusted.sign_bytes(&payload).unwrap());
-    store
-        .put(&d, "signatures", "sig.json.sig", sig.as_bytes())
-        .unwrap();
+    put_cosign_signature(&store, &d, &payload, &trusted);
 
     let ok = evaluate(
         dir.path(),
@@ -130,13 +142,7 @@ fn cosign_key_signatures() {
     // A valid signature over a payload naming another digest, stored under this one.
     let d3 = digest(3);
     let elsewhere = AttestationStore::simple_signing_payload("registry.example/app", &digest(4));
-    store
-        .put(&d3, "signatures", "sig.json", &elsewhere)
-        .unwrap();
-    let sig = base64_std(&trusted.sign_bytes(&elsewhere).unwrap());
-    store
-        .put(&d3, "signatures", "sig.json.sig", sig.as_bytes())
-        .unwrap();
+    put_cosign_signature(&store, &d3, &elsewhere, &trusted);
     let moved = evaluate(
         dir.path(),
         &signed_rule("{keys: {publicKeys: cosign.pub}}"),
@@ -166,7 +172,7 @@ fn sigstore_keyed_bundles() {
     store
         .put(
             &d,
-            "signatures",
+            StoreKind::Signatures,
             "image.sigstore.json",
             bundle.to_json().unwrap().as_bytes(),
         )
@@ -210,9 +216,13 @@ fn openpgp_signatures_and_attestations() {
     pgp_key(dir.path(), "other.asc");
     let d = digest(6);
     let payload = AttestationStore::simple_signing_payload("registry.example/app", &d);
-    store.put(&d, "signatures", "sig.json", &payload).unwrap();
+    store
+        .put(&d, StoreKind::Signatures, "sig.json", &payload)
+        .unwrap();
     let asc = key.sign(&mut payload.as_slice()).unwrap().signature.bytes;
-    store.put(&d, "signatures", "sig.json.asc", &asc).unwrap();
+    store
+        .put(&d, StoreKind::Signatures, "sig.json.asc", &asc)
+        .unwrap();
     let ok = evaluate(
         dir.path(),
         &signed_rule("{pgp: {publicKeys: signer.asc}}"),
@@ -233,11 +243,11 @@ fn openpgp_signatures_and_attestations() {
     // An OpenPGP-signed SLSA statement.
     let statement = provenance(&d, PROVENANCE_V0_2, BUILDER).to_json();
     store
-        .put(&d, "attestations", "prov.json", &statement)
+        .put(&d, StoreKind::Attestations, "prov.json", &statement)
         .unwrap();
     let asc = key.sign(&mut statement.as_slice()).unwrap().signature.bytes;
     store
-        .put(&d, "attestations", "prov.json.asc", &asc)
+        .put(&d, StoreKind::Attestations, "prov.json.asc", &asc)
         .unwrap();
     let ok = evaluate(
         dir.path(),
@@ -280,7 +290,9 @@ fn put_dsse(
         &[key as &dyn DsseSigner],
     )
     .unwrap();
-    store.put(d, "attestations", name, &env.to_json()).unwrap();
+    store
+        .put(d, StoreKind::Attestations, name, &env.to_json())
+        .unwrap();
 }
 
 #[test]
@@ -451,7 +463,12 @@ fn real_gcb_slsa_v1_envelope() {
     ecdsa_key(work.path(), "other.pub");
     let store = AttestationStore::open(work.path().join("store"));
     store
-        .put(&subject, "attestations", "gcb.dsse.json", &envelope_bytes)
+        .put(
+            &subject,
+            StoreKind::Attestations,
+            "gcb.dsse.json",
+            &envelope_bytes,
+        )
         .unwrap();
     let rule = |attestor: &str, types: &str| {
         format!(
@@ -496,4 +513,78 @@ fn regex_escape(s: &str) -> String {
             }
         })
         .collect()
+}
+
+#[test]
+fn a_payload_with_a_repeated_digest_key_is_not_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = AttestationStore::open(dir.path().join("store"));
+    let trusted = ecdsa_key(dir.path(), "cosign.pub");
+    let d = digest(30);
+    // serde_json keeps the last key (this digest); a strict parser refuses the document.
+    let payload = format!(
+        r#"{{"critical":{{"identity":{{"docker-reference":"registry.example/app"}},"image":{{"docker-manifest-digest":"{}","docker-manifest-digest":"{}"}},"type":"cosign container image signature"}},"optional":null}}"#,
+        digest(31).to_prefixed(),
+        d.to_prefixed()
+    );
+    put_cosign_signature(&store, &d, payload.as_bytes(), &trusted);
+    let report = evaluate(
+        dir.path(),
+        &signed_rule("{keys: {publicKeys: cosign.pub}}"),
+        &image(&d),
+    );
+    let Failure::SignatureUntrusted { reasons, .. } = only_failure(&report) else {
+        panic!("{report:#?}")
+    };
+    assert!(reasons[0].contains("docker-manifest-digest"), "{reasons:?}");
+}
+
+#[test]
+fn a_legacy_v0_1_statement_is_flagged_not_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = AttestationStore::open(dir.path().join("store"));
+    let key = ecdsa_key(dir.path(), "cosign.pub");
+    let d = digest(32);
+    let v1 = String::from_utf8(provenance(&d, PROVENANCE_V0_2, BUILDER).to_json()).unwrap();
+    let legacy = v1.replace(leo_attest::STATEMENT_V1, leo_attest::STATEMENT_V0_1);
+    assert_ne!(v1, legacy);
+    let env = Envelope::sign(PAYLOAD_TYPE, legacy.as_bytes(), &[&key as &dyn DsseSigner]).unwrap();
+    store
+        .put(
+            &d,
+            StoreKind::Attestations,
+            "prov.dsse.json",
+            &env.to_json(),
+        )
+        .unwrap();
+    let report = evaluate(
+        dir.path(),
+        &slsa_rule("{keys: {publicKeys: cosign.pub}}", PROVENANCE_V0_2),
+        &image(&d),
+    );
+    assert!(
+        matches!(only_failure(&report), Failure::LegacyStatement { .. }),
+        "{report:#?}"
+    );
+}
+
+#[test]
+fn store_file_names_are_one_plain_component() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = AttestationStore::open(dir.path().join("store"));
+    let d = digest(33);
+    for name in ["../escape", "a/b", ".", "..", "", "a\\b"] {
+        let err = store
+            .put(&d, StoreKind::Signatures, name, b"x")
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidStoreFileName { .. }),
+            "{name:?}: {err:?}"
+        );
+    }
+    assert!(!dir.path().join("escape").exists());
+    let path = store
+        .put(&d, StoreKind::Attestations, "ok.dsse.json", b"x")
+        .unwrap();
+    assert!(path.ends_with("attestations/ok.dsse.json"));
 }

@@ -153,6 +153,10 @@ pub struct BundleArgs {
     /// The builder id recorded in the statement.
     #[arg(long, default_value = DEFAULT_BUILDER_ID)]
     builder_id: String,
+    /// With `--backend cosign` and no `$COSIGN_PASSWORD`: decrypt the key with the empty
+    /// password (otherwise that is an error).
+    #[arg(long)]
+    allow_empty_password: bool,
 }
 
 /// Verification backends for the policy bundle.
@@ -293,7 +297,8 @@ fn record(
                 leo_policy::FailureAction::Audit => PolicyMode::Audit,
                 leo_policy::FailureAction::Enforce => PolicyMode::Enforce,
             },
-            image_digest: None,
+            // Only a result about exactly one image digest names it.
+            image_digest: r.image_digest(),
         };
         // One id per run and result: a retried append of this batch is recognised, a new
         // run is a new evaluation.
@@ -411,7 +416,15 @@ fn make_bundle(args: &BundleArgs, json: bool) -> anyhow::Result<ExitCode> {
         Ok(ring.signer(now)?)
     };
     let key_path = || args.key.as_ref().context("this backend needs --key");
-    let password = || Password::from_env().unwrap_or_else(|| Password::new(""));
+    let password = || -> anyhow::Result<Password> {
+        match Password::from_env() {
+            Some(p) => Ok(p),
+            None if args.allow_empty_password => Ok(Password::new("")),
+            None => anyhow::bail!(
+                "--backend cosign: COSIGN_PASSWORD is not set (pass --allow-empty-password for a key with an empty password)"
+            ),
+        }
+    };
     let mut fallback_reason = None;
     let signed = match args.backend {
         BundleBackend::Pgp => built.sign(&open_ring()?)?,
@@ -420,7 +433,7 @@ fn make_bundle(args: &BundleArgs, json: bool) -> anyhow::Result<ExitCode> {
             MAX_SMALL_FILE,
         )?)?)?,
         BundleBackend::Cosign => {
-            let key = CosignKeyPair::from_encrypted_file(key_path()?, &password())?;
+            let key = CosignKeyPair::from_encrypted_file(key_path()?, &password()?)?;
             built.sign(&KeyedSigner::new(key))?
         }
         BundleBackend::Auto => {
@@ -438,7 +451,15 @@ fn make_bundle(args: &BundleArgs, json: bool) -> anyhow::Result<ExitCode> {
     let bundle_path = args.out_dir.join(&built.file_name);
     let statement_name = bundle::statement_file_name(&built.file_name);
     let signature_name = format!("{statement_name}.{}", extension(signed.signature.backend));
-    leo_artifact::fsutil::write_new_atomically(&bundle_path, &built.archive)?;
+    // The bundle is written last (and never over an existing one): a run that stops half way
+    // leaves a statement and signature with no bundle, which does not verify, never a bundle
+    // without its matching statement and signature. Each file is written atomically.
+    if bundle_path.exists() {
+        anyhow::bail!(
+            "{} exists; refusing to replace a bundle",
+            bundle_path.display()
+        );
+    }
     leo_artifact::fsutil::write_bytes_atomically(
         &args.out_dir.join(&statement_name),
         &built.statement_bytes(),
@@ -470,6 +491,7 @@ fn make_bundle(args: &BundleArgs, json: bool) -> anyhow::Result<ExitCode> {
         &args.out_dir.join(VERIFY_FILE_NAME),
         md.as_bytes(),
     )?;
+    leo_artifact::fsutil::write_new_atomically(&bundle_path, &built.archive)?;
     if json {
         print_json(&serde_json::json!({
             "ok": true,
@@ -543,10 +565,16 @@ fn verify(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
             (Box::new(RawKeyVerifier::new(keys)), Backend::RawKey)
         }
         VerifyBackend::Cosign => {
-            let path = args
-                .public_key
-                .first()
-                .context("--backend cosign needs --public-key")?;
+            // One key: a Sigstore bundle is verified under one key policy, and silently using
+            // only the first of several keys would ignore the others.
+            let path = match args.public_key.as_slice() {
+                [one] => one,
+                [] => anyhow::bail!("--backend cosign needs --public-key"),
+                more => anyhow::bail!(
+                    "--backend cosign takes exactly one --public-key ({} given)",
+                    more.len()
+                ),
+            };
             let policy = SigstorePolicy::key(KeyPolicy::from_file(path)?.allow_offline());
             (
                 Box::new(SigstoreVerifier::new(

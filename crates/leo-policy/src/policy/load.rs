@@ -16,6 +16,7 @@ use serde::Deserialize as _;
 use serde_json::Value;
 
 use super::attestor::parse_attestors;
+use super::verify_images::classify_verify_images;
 use super::{
     ActionOverride, Autogen, BuilderPattern, Check, FailureAction, Filter, Policy, ProvenanceCheck,
     Rule, Selection, SignatureCheck,
@@ -34,9 +35,9 @@ pub const AUTOGEN_ANNOTATION: &str = "pod-policies.kyverno.io/autogen-controller
 const LEO_API_GROUP: &str = "policy.leo.dev/";
 const KYVERNO_API_GROUP: &str = "kyverno.io/";
 
-struct Ctx<'a> {
-    origin: &'a str,
-    base: Option<&'a Path>,
+pub(super) struct Ctx<'a> {
+    pub(super) origin: &'a str,
+    pub(super) base: Option<&'a Path>,
     policy: String,
 }
 
@@ -330,7 +331,7 @@ fn parse_rule(v: &Value, ctx: &Ctx<'_>) -> Result<Rule> {
         if let Some(a) = entry.get("failureAction") {
             action = Some(parse_action(a, ctx)?);
         }
-        checks.push(classify_verify_images(entry, ctx)?);
+        checks.extend(classify_verify_images(entry, ctx)?);
     }
     for other in ["mutate", "generate"] {
         if v.get(other).is_some() {
@@ -351,7 +352,7 @@ fn parse_rule(v: &Value, ctx: &Ctx<'_>) -> Result<Rule> {
     })
 }
 
-fn image_references(body: &Value) -> Vec<String> {
+pub(super) fn image_references(body: &Value) -> Vec<String> {
     let refs = strings(body.get("imageReferences"));
     if refs.is_empty() {
         vec!["*".to_owned()]
@@ -368,7 +369,7 @@ fn attestors(v: Option<&Value>, ctx: &Ctx<'_>) -> Result<Vec<super::Attestor>> {
     Ok(list)
 }
 
-fn compile(pattern: &str, shown: &str, _ctx: &Ctx<'_>) -> Result<BuilderPattern> {
+pub(super) fn compile(pattern: &str, shown: &str, _ctx: &Ctx<'_>) -> Result<BuilderPattern> {
     let invalid = |reason: String| Error::InvalidPattern {
         pattern: leo_artifact::error::snippet(shown),
         reason,
@@ -386,8 +387,11 @@ fn compile(pattern: &str, shown: &str, _ctx: &Ctx<'_>) -> Result<BuilderPattern>
     })
 }
 
-/// `validate.pattern` constraining only `image` to a wildcard containing `@` on the
-/// container lists is Kyverno's "require digest"; anything else is unsupported.
+/// `validate.pattern` constraining only `image` to exactly `*@*` on the container lists is
+/// Kyverno's "require digest"; anything else is unsupported. A narrower image pattern
+/// (`ghcr.io/org/*@*`) is not a digest rule: it also restricts the registry, which
+/// `require-image-digests` does not check, so it is kept as [`Check::Unsupported`] (an
+/// `error` result) rather than evaluated as a weaker rule.
 fn classify_validate(validate: &Value) -> Check {
     let unsupported = |what: &str| Check::Unsupported {
         what: format!("validate rule ({what})"),
@@ -420,8 +424,15 @@ fn classify_validate(validate: &Value) -> Check {
                 .then(|| o.get("image").and_then(Value::as_str))
                 .flatten()
         });
-        if !image.is_some_and(|i| i.contains('@')) {
-            return unsupported("pattern beyond container images");
+        match image {
+            Some(DIGEST_PATTERN) => {}
+            Some(other) => {
+                return unsupported(&format!(
+                    "image pattern {:?} is not {DIGEST_PATTERN:?}",
+                    leo_artifact::error::snippet(other)
+                ));
+            }
+            None => return unsupported("pattern beyond container images"),
         }
     }
     if !saw_containers {
@@ -432,96 +443,8 @@ fn classify_validate(validate: &Value) -> Check {
     }
 }
 
-fn classify_verify_images(entry: &Value, ctx: &Ctx<'_>) -> Result<Check> {
-    let image_references = image_references(entry);
-    if entry.get("imageExtractors").is_some() {
-        return Ok(Check::Unsupported {
-            what: "verifyImages with imageExtractors".into(),
-        });
-    }
-    let attestations = entry.get("attestations").and_then(Value::as_array);
-    if let Some(attestations) = attestations.filter(|a| !a.is_empty()) {
-        let mut predicate_types = Vec::new();
-        let mut attestors_value = Vec::new();
-        let mut builder = None;
-        for a in attestations {
-            let ty = a
-                .get("predicateType")
-                .or_else(|| a.get("type"))
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if !ty.starts_with("https://slsa.dev/provenance/") {
-                return Ok(Check::Unsupported {
-                    what: format!("attestation of type {ty:?}"),
-                });
-            }
-            predicate_types.push(ty.to_owned());
-            if let Some(list) = a.get("attestors").and_then(Value::as_array) {
-                attestors_value.extend(list.iter().cloned());
-            }
-            if let Some(re) = builder_regex_condition(a.get("conditions")) {
-                builder = Some(compile(&re, &re, ctx)?);
-            }
-        }
-        if let Some(list) = entry.get("attestors").and_then(Value::as_array) {
-            attestors_value.extend(list.iter().cloned());
-        }
-        return Ok(Check::RequireProvenance(ProvenanceCheck {
-            image_references,
-            attestors: attestors(Some(&Value::Array(attestors_value)), ctx)?,
-            predicate_types,
-            builder_id: builder,
-        }));
-    }
-    let has_attestors = entry
-        .get("attestors")
-        .and_then(Value::as_array)
-        .is_some_and(|a| !a.is_empty());
-    if has_attestors {
-        return Ok(Check::RequireSigned(SignatureCheck {
-            image_references,
-            attestors: attestors(entry.get("attestors"), ctx)?,
-        }));
-    }
-    if entry
-        .get("verifyDigest")
-        .and_then(Value::as_bool)
-        .unwrap_or(true)
-    {
-        return Ok(Check::RequireDigests { image_references });
-    }
-    Ok(Check::Unsupported {
-        what: "verifyImages without attestors or verifyDigest".into(),
-    })
-}
-
-/// The regex of a condition `{{ regex_match('<re>', '{{ builder.id }}') }}` Equals true.
-fn builder_regex_condition(conditions: Option<&Value>) -> Option<String> {
-    let blocks = conditions?.as_array()?;
-    for block in blocks {
-        for key in ["all", "any"] {
-            for cond in block
-                .get(key)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let k = cond.get("key").and_then(Value::as_str).unwrap_or_default();
-                let equals_true = cond.get("value") == Some(&Value::Bool(true))
-                    || cond.get("value").and_then(Value::as_str) == Some("true");
-                if !equals_true || !k.contains("builder.id") {
-                    continue;
-                }
-                let rest = k.split_once("regex_match(")?.1.trim_start();
-                let quote = rest.chars().next()?;
-                let body = rest.get(quote.len_utf8()..)?;
-                let end = body.find(quote)?;
-                return body.get(..end).map(str::to_owned);
-            }
-        }
-    }
-    None
-}
+/// The only `validate.pattern` image value read as "require a digest".
+const DIGEST_PATTERN: &str = "*@*";
 
 #[cfg(test)]
 mod tests {

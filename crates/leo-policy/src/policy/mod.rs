@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 mod attestor;
 mod load;
+mod verify_images;
 
 pub use attestor::Attestor;
 pub use load::{load_policies, load_policy_file, load_policy_str};
