@@ -2,7 +2,10 @@
 //! - `tally+score+exposition`: one window's tally, the score and the full Prometheus
 //!   exposition from 1,000,000 in-memory observations;
 //! - `store scan+score+exposition`: the same from a SQLite audit trail of 1,000,000 entries
-//!   (built once and cached in the temp directory; `LEO_SCORE_BENCH_EVENTS` changes the size).
+//!   (built once and cached in the temp directory; `LEO_SCORE_BENCH_EVENTS` changes the size),
+//!   read through the store's projection (`leo_score::scan`);
+//! - `store decoded scan+score+exposition`: the same read through fully decoded entries
+//!   (`leo_score::scan_decoded`), the path before the projection, for the ratio.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -14,7 +17,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use leo_score::samples::{journeys, seed_store};
-use leo_score::{Snapshot, Tally, Window, exposition, scan};
+use leo_score::{Snapshot, Tally, Window, exposition, scan, scan_decoded};
 use leo_store::{BuilderHandle, EnforcerHandle, Location, SupervisorHandle, Timestamp};
 
 const T0: i64 = 1_767_225_600_000_000;
@@ -119,24 +122,37 @@ fn store(c: &mut Criterion) {
         .iter()
         .filter(|o| !matches!(o.fact, leo_score::Fact::Attestation { .. }))
         .count() as u64;
-    one_shot("store scan+score+exposition", 3, || {
+    type Scan = fn(
+        &mut leo_store::Reader,
+        Window,
+        &mut dyn FnMut(&leo_score::Observation<'_>),
+    ) -> leo_score::Result<u64>;
+    // After: the store's projection; before: fully decoded entries (same run, same file).
+    let paths: [(&str, Scan); 2] = [
+        ("store scan+score+exposition", |r, w, v| scan(r, w, v)),
+        ("store decoded scan+score+exposition", |r, w, v| {
+            scan_decoded(r, w, v)
+        }),
+    ];
+    let run = |read: Scan| {
         let mut reader = BuilderHandle::open(&db).unwrap();
         let mut tally = Tally::new(Window::until(until()));
-        scan(&mut reader, Window::until(until()), |o| tally.observe(o)).unwrap();
+        let n = read(&mut reader, Window::until(until()), &mut |o| {
+            tally.observe(o)
+        })
+        .unwrap();
+        assert_eq!(n, stored);
         render(&tally)
-    });
+    };
+    for (name, read) in paths {
+        one_shot(name, 3, || run(read));
+    }
     let mut g = c.benchmark_group("posture");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     g.throughput(Throughput::Elements(facts.len() as u64));
-    g.bench_function(format!("store scan+score+exposition/{n}"), |b| {
-        b.iter(|| {
-            let mut reader = BuilderHandle::open(&db).unwrap();
-            let mut tally = Tally::new(Window::until(until()));
-            let read = scan(&mut reader, Window::until(until()), |o| tally.observe(o)).unwrap();
-            assert_eq!(read, stored);
-            render(&tally)
-        });
-    });
+    for (name, read) in paths {
+        g.bench_function(format!("{name}/{n}"), |b| b.iter(|| run(read)));
+    }
     g.finish();
 }
 

@@ -38,5 +38,5 @@ pub use metrics::{Snapshot, exposition};
 pub use score::{
     Band, Component, ComponentScore, PostureInputs, PostureScore, Ratio, SCORE_VERSION,
 };
-pub use source::{facts_of, scan};
+pub use source::{facts_of, facts_of_projected, scan, scan_decoded};
 pub use tally::{Fact, Observation, PolicyOutcome, Tally, Window};

@@ -17,7 +17,7 @@
 //!
 //! Times are the events' `recorded_at`; a window is half-open, `[from, to)`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use leo_artifact::{PlanVerdict, Sha256Digest};
 use leo_store::{GateOutcome, HandoffStage, Timestamp};
@@ -197,17 +197,31 @@ pub struct PolicyStats {
     pub other: u64,
 }
 
+/// What the tally knows of one bundle (one map entry per bundle, so a fact costs one
+/// look-up).
+#[derive(Clone, Copy, Debug, Default)]
+struct Bundle {
+    /// A handoff event for it was recorded in the window.
+    handed_off: bool,
+    /// Highest SLSA level of a verified attestation before the window's end (0: unknown).
+    attested: Option<u8>,
+    /// Earliest signature before the window's end.
+    signed_at: Option<Timestamp>,
+    /// Earliest `[CODEX-READY]` before the window's end.
+    ready_at: Option<Timestamp>,
+    /// Earliest `[CLAUDE-APPLIED]` before the window's end.
+    first_applied: Option<Timestamp>,
+}
+
 /// The running counts of one window. Order-independent: observations may arrive in any
 /// order (e.g. one record kind after another), the result is the same.
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
     window: Option<Window>,
-    handed_off: HashSet<Sha256Digest>,
-    attested: HashMap<Sha256Digest, u8>,
-    signed_at: HashMap<Sha256Digest, Timestamp>,
-    ready_at: HashMap<Sha256Digest, Timestamp>,
-    first_applied: HashMap<Sha256Digest, Timestamp>,
-    applies: Vec<(Sha256Digest, Timestamp)>,
+    /// Keyed by the digest's bytes: plain comparisons (a bundle hash is public, so
+    /// `Sha256Digest`'s constant-time equality buys nothing here and costs a look-up).
+    bundles: HashMap<[u8; 32], Bundle>,
+    applies: Vec<([u8; 32], Timestamp)>,
     levels_known: bool,
     /// `[CODEX-READY]` handoffs (codex → claude) in the window.
     pub handoffs_codex_to_claude: u64,
@@ -269,8 +283,8 @@ impl Tally {
                 slsa_level,
             } => {
                 if verified {
-                    let level = self.attested.entry(bundle).or_insert(0);
-                    *level = (*level).max(slsa_level.unwrap_or(0));
+                    let b = self.bundles.entry(*bundle.as_bytes()).or_default();
+                    b.attested = Some(b.attested.unwrap_or(0).max(slsa_level.unwrap_or(0)));
                     self.levels_known |= slsa_level.is_some();
                 }
                 if inside {
@@ -282,7 +296,8 @@ impl Tally {
                 }
             }
             Fact::Signature { bundle, backend } => {
-                keep_earliest(&mut self.signed_at, bundle, o.at);
+                let b = self.bundles.entry(*bundle.as_bytes()).or_default();
+                keep_earliest(&mut b.signed_at, o.at);
                 if inside {
                     bump(&mut self.signatures_by_backend, backend);
                 }
@@ -331,17 +346,19 @@ impl Tally {
     }
 
     fn handoff(&mut self, at: Timestamp, stage: HandoffStage, bundle: Sha256Digest, inside: bool) {
+        let key = *bundle.as_bytes();
+        let b = self.bundles.entry(key).or_default();
         match stage {
-            HandoffStage::CodexReady => keep_earliest(&mut self.ready_at, bundle, at),
+            HandoffStage::CodexReady => keep_earliest(&mut b.ready_at, at),
             HandoffStage::ClaudeApplied => {
-                keep_earliest(&mut self.first_applied, bundle, at);
+                keep_earliest(&mut b.first_applied, at);
                 if inside {
-                    self.applies.push((bundle, at));
+                    self.applies.push((key, at));
                 }
             }
         }
         if inside {
-            self.handed_off.insert(bundle);
+            b.handed_off = true;
             match stage {
                 HandoffStage::CodexReady => self.handoffs_codex_to_claude += 1,
                 HandoffStage::ClaudeApplied => self.handoffs_claude_to_plan += 1,
@@ -353,11 +370,11 @@ impl Tally {
     /// first applied in the window, seconds, sorted.
     pub fn handoff_seconds(&self) -> Vec<f64> {
         let mut out: Vec<f64> = self
-            .first_applied
-            .iter()
-            .filter(|(_, at)| self.in_window(**at))
-            .filter_map(|(b, at)| {
-                let ready = self.ready_at.get(b)?;
+            .bundles
+            .values()
+            .filter_map(|b| {
+                let at = b.first_applied.filter(|at| self.in_window(*at))?;
+                let ready = b.ready_at?;
                 #[allow(clippy::cast_precision_loss)]
                 let secs = (at.unix_micros() - ready.unix_micros()) as f64 / MICROS_PER_SEC as f64;
                 Some(secs.max(0.0))
@@ -372,7 +389,12 @@ impl Tally {
     pub fn unsigned_applied(&self) -> u64 {
         self.applies
             .iter()
-            .filter(|(b, at)| self.signed_at.get(b).is_none_or(|s| s > at))
+            .filter(|(b, at)| {
+                self.bundles
+                    .get(b)
+                    .and_then(|b| b.signed_at)
+                    .is_none_or(|s| s > *at)
+            })
             .count() as u64
     }
 
@@ -383,9 +405,12 @@ impl Tally {
 
     /// The score's inputs.
     pub fn inputs(&self) -> PostureInputs {
-        let of_handed = |set: &dyn Fn(&Sha256Digest) -> bool| {
-            self.handed_off.iter().filter(|b| set(b)).count() as u64
-        };
+        let (mut handed, mut attested, mut signed) = (0, 0, 0);
+        for b in self.handed_off() {
+            handed += 1;
+            attested += u64::from(b.attested.is_some());
+            signed += u64::from(b.signed_at.is_some());
+        }
         let (mut passes, mut failures) = (0, 0);
         for p in self.policies.values() {
             passes += p.pass;
@@ -397,9 +422,9 @@ impl Tally {
             successes += g.outcomes.first().copied().unwrap_or(0);
         }
         PostureInputs {
-            bundles_handed_off: self.handed_off.len() as u64,
-            bundles_attested: of_handed(&|b| self.attested.contains_key(b)),
-            bundles_signed: of_handed(&|b| self.signed_at.contains_key(b)),
+            bundles_handed_off: handed,
+            bundles_attested: attested,
+            bundles_signed: signed,
             policy_passes: passes,
             policy_failures: failures,
             gate_runs: runs,
@@ -414,24 +439,24 @@ impl Tally {
 
     /// Bundles handed off in the window without a signature.
     pub fn unsigned_bundles(&self) -> u64 {
-        self.handed_off
-            .iter()
-            .filter(|b| !self.signed_at.contains_key(*b))
-            .count() as u64
+        self.handed_off().filter(|b| b.signed_at.is_none()).count() as u64
     }
 
     /// Bundles handed off in the window with a verified attestation of at least SLSA
     /// build level `level` (0: any verified attestation).
     pub fn bundles_attested_at(&self, level: u8) -> u64 {
-        self.handed_off
-            .iter()
-            .filter(|b| self.attested.get(*b).is_some_and(|l| *l >= level))
+        self.handed_off()
+            .filter(|b| b.attested.is_some_and(|l| l >= level))
             .count() as u64
     }
 
     /// Bundles handed off in the window.
     pub fn bundles_handed_off(&self) -> u64 {
-        self.handed_off.len() as u64
+        self.handed_off().count() as u64
+    }
+
+    fn handed_off(&self) -> impl Iterator<Item = &Bundle> {
+        self.bundles.values().filter(|b| b.handed_off)
     }
 
     /// Policy violations in the window.
@@ -440,10 +465,9 @@ impl Tally {
     }
 }
 
-fn keep_earliest(map: &mut HashMap<Sha256Digest, Timestamp>, key: Sha256Digest, at: Timestamp) {
-    let slot = map.entry(key).or_insert(at);
-    if at < *slot {
-        *slot = at;
+fn keep_earliest(slot: &mut Option<Timestamp>, at: Timestamp) {
+    if slot.is_none_or(|s| at < s) {
+        *slot = Some(at);
     }
 }
 

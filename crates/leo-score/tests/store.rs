@@ -7,7 +7,7 @@
 //! Facts written to a real SQLite audit trail come back as the same score and metrics.
 
 use leo_score::samples::{journeys, seed_store};
-use leo_score::{Tally, Window, scan};
+use leo_score::{Tally, Window, scan, scan_decoded};
 use leo_store::{BuilderHandle, EnforcerHandle, Location, SupervisorHandle, Timestamp};
 
 const T0: i64 = 1_767_225_600_000_000;
@@ -60,4 +60,35 @@ fn a_seeded_store_scores_like_the_facts_it_was_seeded_with() {
     assert!(!got.slsa_levels_known());
     let score = got.score().unwrap();
     assert_eq!(score.known_weight, 100);
+}
+
+#[test]
+fn the_projected_scan_sees_exactly_what_the_decoded_scan_sees() {
+    let dir = tempfile::tempdir().unwrap();
+    let db: Location = format!("sqlite:{}", dir.path().join("leo.db").display())
+        .parse()
+        .unwrap();
+    let facts = journeys(3_000, Timestamp::from_unix_micros(T0), 3 * 86_400, 900);
+    {
+        let mut enforcer = EnforcerHandle::open(&db, None).unwrap();
+        let mut supervisor = SupervisorHandle::open(&db, None).unwrap();
+        seed_store(&mut enforcer, &mut supervisor, &facts, 1_000).unwrap();
+    }
+    let mut reader = BuilderHandle::open(&db).unwrap();
+    let day = 86_400_000_000;
+    for window in [
+        Window::until(Timestamp::from_unix_micros(T0 + 4 * day)),
+        Window::new(
+            Timestamp::from_unix_micros(T0 + day),
+            Timestamp::from_unix_micros(T0 + 2 * day),
+        )
+        .unwrap(),
+    ] {
+        let (mut projected, mut decoded) = (Vec::new(), Vec::new());
+        let n = scan(&mut reader, window, |o| projected.push(format!("{o:?}"))).unwrap();
+        let m = scan_decoded(&mut reader, window, |o| decoded.push(format!("{o:?}"))).unwrap();
+        assert_eq!(n, m);
+        assert!(projected.len() as u64 > n / 2, "{} of {n}", projected.len());
+        assert_eq!(projected, decoded);
+    }
 }

@@ -169,6 +169,24 @@ pub(crate) trait Backend: Send {
     fn scan_kind(&mut self, kind: RecordKind, from: i64, to: i64, f: ScanFn<'_>) -> Result<()>;
     /// Counts the log rows of `kind` with `from <= recorded_at < to`.
     fn count_kind(&mut self, kind: RecordKind, from: i64, to: i64) -> Result<u64>;
+    /// Like [`Backend::scan_kind`], but streams only the projected columns
+    /// ([`crate::projection`]). The default projects fully decoded entries; the database
+    /// backends select and parse only those columns.
+    fn project_kind(
+        &mut self,
+        kind: RecordKind,
+        from: i64,
+        to: i64,
+        f: crate::projection::ProjectFn<'_>,
+    ) -> Result<()> {
+        self.scan_kind(kind, from, to, &mut |e: Entry| {
+            f(&crate::projection::ProjectedRow {
+                seq: e.seq,
+                recorded_at: e.event.recorded_at,
+                record: crate::projection::Projected::of_record(&e.event.record),
+            })
+        })
+    }
 }
 
 /// The callback of [`Backend::scan_kind`]: receives each decoded entry.

@@ -38,6 +38,7 @@ pub mod merkle;
 pub mod note;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod projection;
 pub mod proof;
 pub mod reader;
 pub mod record;
@@ -54,6 +55,7 @@ pub use codec::{Entry, Event};
 pub use error::{Error, Result};
 pub use merkle::{Hash, MerkleTree};
 pub use note::{Checkpoint, NoteSigner, NoteVerifier, load_secret_key, save_secret_key};
+pub use projection::{Projected, ProjectedRow};
 pub use proof::{ConsistencyProof, InclusionProof};
 pub use record::{
     ApprovalDecision, ApprovalOutcome, ArtifactSignature, Confidence, EventId, Fingerprint,
@@ -64,7 +66,7 @@ pub use record::{
 };
 pub use role::{Action, Role, allowed, may_write};
 pub use store::{
-    AppendableBy, BuilderHandle, Enforcer, EnforcerHandle, Lead, LeadHandle, Location, Reader,
-    Receipt, Supervisor, SupervisorHandle, System, SystemHandle, WriterHandle, WriterRole,
+    AppendableBy, Batch, BuilderHandle, Enforcer, EnforcerHandle, Lead, LeadHandle, Location,
+    Reader, Receipt, Supervisor, SupervisorHandle, System, SystemHandle, WriterHandle, WriterRole,
 };
 pub use verify::VerifyReport;

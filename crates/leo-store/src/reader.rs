@@ -8,6 +8,7 @@ use crate::backend::{Backend, CheckpointRow, PAGE};
 use crate::codec::Entry;
 use crate::error::{Error, Result};
 use crate::merkle::{Hash, MerkleTree};
+use crate::projection::ProjectedRow;
 use crate::proof::{ConsistencyProof, InclusionProof};
 use crate::record::{EventId, RecordKind, Timestamp};
 
@@ -101,6 +102,30 @@ impl Reader {
             .scan_kind(kind, from.unix_micros(), to.unix_micros(), &mut |entry| {
                 n += 1;
                 f(entry)
+            })?;
+        Ok(n)
+    }
+
+    /// Streams the [projection](crate::projection) of every entry of `kind` recorded in
+    /// `[from, to)`, in `(recorded_at, seq)` order, to `f`; `f` returns
+    /// [`ControlFlow::Break`] to stop early. Returns how many rows were passed to `f`.
+    ///
+    /// The same indexed range scan as [`Reader::for_each_of_kind`], selecting only the
+    /// columns a posture score needs and parsing only those (no allocation per row): a read
+    /// model for scoring. Values are those stored; a tampered row is found by
+    /// [`Reader::verify`], not here.
+    pub fn for_each_projected(
+        &mut self,
+        kind: RecordKind,
+        from: Timestamp,
+        to: Timestamp,
+        mut f: impl FnMut(&ProjectedRow<'_>) -> ControlFlow<()>,
+    ) -> Result<u64> {
+        let mut n = 0u64;
+        self.backend
+            .project_kind(kind, from.unix_micros(), to.unix_micros(), &mut |row| {
+                n += 1;
+                f(row)
             })?;
         Ok(n)
     }

@@ -23,6 +23,7 @@ use crate::backend::{
 use crate::codec::{Value, column_names};
 use crate::error::{Error, Result};
 use crate::merkle::Hash;
+use crate::projection::{ProjectFn, ProjectionRow, decode_row, projection_sql};
 use crate::record::{EventId, RecordKind};
 use crate::schema::{APPEND_TABLES, SCHEMA_VERSION, sqlite_migrations};
 
@@ -216,6 +217,29 @@ fn ref_blob<'a>(field: &'static str, v: ValueRef<'a>) -> Result<&'a [u8]> {
     match v {
         ValueRef::Blob(b) => Ok(b),
         _ => Err(Error::field(field, "expected bytes")),
+    }
+}
+
+/// A result row of a projected scan, read by reference.
+struct SqlRow<'r, 's>(&'r rusqlite::Row<'s>);
+
+impl<'r> ProjectionRow<'r> for SqlRow<'r, '_> {
+    fn int(&self, i: usize, field: &'static str) -> Result<Option<i64>> {
+        match self.0.get_ref(i) {
+            Ok(ValueRef::Integer(v)) => Ok(Some(v)),
+            Ok(ValueRef::Null) => Ok(None),
+            Ok(_) => Err(Error::field(field, "expected an integer")),
+            Err(e) => Err(sql_err("reading a projected column", e)),
+        }
+    }
+
+    fn text(&self, i: usize, field: &'static str) -> Result<Option<&'r [u8]>> {
+        match self.0.get_ref(i) {
+            Ok(ValueRef::Text(t)) => Ok(Some(t)),
+            Ok(ValueRef::Null) => Ok(None),
+            Ok(_) => Err(Error::field(field, "expected text")),
+            Err(e) => Err(sql_err("reading a projected column", e)),
+        }
     }
 }
 
@@ -568,6 +592,29 @@ impl Backend for SqliteBackend {
                 chain_hash: ref_blob("chain_hash", get(7)?)?,
             };
             if f(log.decode(columns)?).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn project_kind(
+        &mut self,
+        kind: RecordKind,
+        from: i64,
+        to: i64,
+        f: ProjectFn<'_>,
+    ) -> Result<()> {
+        let ctx = "scanning projected log entries";
+        let mut stmt = self
+            .conn
+            .prepare_cached(&projection_sql(kind, false))
+            .map_err(|e| sql_err(ctx, e))?;
+        let mut rows = stmt
+            .query(params![kind.as_str(), from, to])
+            .map_err(|e| sql_err(ctx, e))?;
+        while let Some(r) = rows.next().map_err(|e| sql_err(ctx, e))? {
+            if f(&decode_row(kind, &SqlRow(r))?).is_break() {
                 break;
             }
         }

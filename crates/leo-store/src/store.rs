@@ -2,7 +2,8 @@
 //!
 //! [`BuilderHandle`] has no write method at all. A [`WriterHandle<R>`] can append only the
 //! record types `R`'s role may file ([`AppendableBy`]), only under actions the §5 matrix gives
-//! that role (checked again at run time, and again by the database).
+//! that role (checked again at run time, and again by the database). Records of several
+//! kinds go in together through a [`Batch<R>`], which is typed the same way.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -22,6 +23,9 @@ use crate::record::{
     PolicyEvaluation, Record, Refusal, SigningKeyRecord, Timestamp, VerificationResult,
 };
 use crate::role::{Action, Role, check, may_write};
+
+mod batch;
+pub use batch::Batch;
 
 /// Where the audit trail lives: `sqlite:PATH` (or a bare path) or `postgres://...`.
 #[derive(Clone, PartialEq, Eq)]
@@ -300,6 +304,15 @@ impl<R: WriterRole> WriterHandle<R> {
         events: impl IntoIterator<Item = Event<T>>,
     ) -> Result<Vec<Receipt>> {
         self.append_all(events.into_iter().map(Event::into_any).collect())
+    }
+
+    /// Appends events of several record kinds in one transaction (one commit, one
+    /// checkpoint): all of them or, on any error, none. Each event is checked as
+    /// [`WriterHandle::append`] checks it (the §5 matrix, the kind's actions, its fields),
+    /// and a retried event id is a duplicate receipt or an [`Error::EventIdConflict`].
+    /// Receipts follow push order.
+    pub fn append_mixed(&mut self, batch: Batch<R>) -> Result<Vec<Receipt>> {
+        self.append_all(batch.into_events())
     }
 
     /// Signs and stores a checkpoint of the current log (no-op without a signer or when the

@@ -8,6 +8,7 @@
 //! its own name, under actions its role has.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 
 use postgres::Statement;
 pub use postgres::error::SqlState;
@@ -20,6 +21,7 @@ use crate::backend::{
 use crate::codec::{Value, column_names};
 use crate::error::{Error, Result};
 use crate::merkle::Hash;
+use crate::projection::{ProjectFn, ProjectionRow, decode_row, projection_sql};
 use crate::record::{EventId, RecordKind};
 use crate::role::Role;
 use crate::schema::SCHEMA_VERSION;
@@ -194,6 +196,19 @@ fn col<'a, T: postgres::types::FromSql<'a>>(r: &'a postgres::Row, i: usize) -> R
     r.try_get(i).map_err(|e| pg_err("decoding a column", e))
 }
 
+/// A result row of a projected scan, read by reference.
+struct PgRow<'r>(&'r postgres::Row);
+
+impl<'r> ProjectionRow<'r> for PgRow<'r> {
+    fn int(&self, i: usize, _field: &'static str) -> Result<Option<i64>> {
+        col(self.0, i)
+    }
+
+    fn text(&self, i: usize, _field: &'static str) -> Result<Option<&'r [u8]>> {
+        Ok(col::<Option<&str>>(self.0, i)?.map(str::as_bytes))
+    }
+}
+
 fn read_value(row: &postgres::Row, i: usize) -> Result<Value> {
     let ty = row.columns().get(i).map(|c| c.type_().clone());
     let ctx = |e| pg_err("decoding a column", e);
@@ -202,6 +217,43 @@ fn read_value(row: &postgres::Row, i: usize) -> Result<Value> {
         Some(t) if t == Type::BYTEA => Value::Blob(row.try_get(i).map_err(ctx)?),
         _ => Value::Text(row.try_get(i).map_err(ctx)?),
     })
+}
+
+/// The callback of [`PgBackend::stream_kind`]: one row in, continue or stop out.
+type RowFn<'a> = &'a mut dyn FnMut(&postgres::Row) -> Result<ControlFlow<()>>;
+
+impl PgBackend {
+    /// Streams the rows of `sql` (parameters `$1` kind, `$2` from, `$3` to) through a
+    /// portal, [`PAGE`] rows a fetch, inside one read transaction, until `f` breaks.
+    fn stream_kind(
+        &mut self,
+        ctx: &str,
+        sql: &str,
+        kind: RecordKind,
+        from: i64,
+        to: i64,
+        f: RowFn<'_>,
+    ) -> Result<()> {
+        let page = i32::try_from(PAGE).unwrap_or(i32::MAX);
+        let mut tx = self.client.transaction().map_err(|e| pg_err(ctx, e))?;
+        let stmt = tx.prepare(sql).map_err(|e| pg_err(ctx, e))?;
+        let portal = tx
+            .bind(&stmt, &[&kind.as_str(), &from, &to])
+            .map_err(|e| pg_err(ctx, e))?;
+        'pages: loop {
+            let rows = tx.query_portal(&portal, page).map_err(|e| pg_err(ctx, e))?;
+            let last = rows.len() < PAGE as usize;
+            for r in &rows {
+                if f(r)?.is_break() {
+                    break 'pages;
+                }
+            }
+            if last {
+                break;
+            }
+        }
+        tx.commit().map_err(|e| pg_err(ctx, e))
+    }
 }
 
 /// One record column gathered across rows, typed for `unnest`.
@@ -507,49 +559,49 @@ impl Backend for PgBackend {
             .collect()
     }
     fn scan_kind(&mut self, kind: RecordKind, from: i64, to: i64, f: ScanFn<'_>) -> Result<()> {
-        let ctx = "scanning log entries";
         let ncols = column_names(kind).len();
-        let page = i32::try_from(PAGE).unwrap_or(i32::MAX);
-        let mut tx = self.client.transaction().map_err(|e| pg_err(ctx, e))?;
-        let stmt = tx
-            .prepare(&scan_sql(kind, true))
-            .map_err(|e| pg_err(ctx, e))?;
-        let portal = tx
-            .bind(&stmt, &[&kind.as_str(), &from, &to])
-            .map_err(|e| pg_err(ctx, e))?;
-        'pages: loop {
-            let rows = tx.query_portal(&portal, page).map_err(|e| pg_err(ctx, e))?;
-            let last = rows.len() < PAGE as usize;
-            for r in &rows {
-                let record_seq: Option<i64> = col(r, 8)?;
-                let columns = match record_seq {
-                    None => None,
-                    Some(_) => Some(
-                        (9..9 + ncols)
-                            .map(|i| read_value(r, i))
-                            .collect::<Result<Vec<_>>>()?,
-                    ),
-                };
-                let raw = RawEntry {
-                    seq: as_u64(col(r, 0)?),
-                    event_id: col(r, 1)?,
-                    kind: col(r, 2)?,
-                    actor: col(r, 3)?,
-                    action: col(r, 4)?,
-                    recorded_at: col(r, 5)?,
-                    leaf_hash: col(r, 6)?,
-                    chain_hash: col(r, 7)?,
-                    columns,
-                };
-                if f(raw.decode()?).is_break() {
-                    break 'pages;
-                }
-            }
-            if last {
-                break;
-            }
-        }
-        tx.commit().map_err(|e| pg_err(ctx, e))
+        let sql = scan_sql(kind, true);
+        self.stream_kind("scanning log entries", &sql, kind, from, to, &mut |r| {
+            let record_seq: Option<i64> = col(r, 8)?;
+            let columns = match record_seq {
+                None => None,
+                Some(_) => Some(
+                    (9..9 + ncols)
+                        .map(|i| read_value(r, i))
+                        .collect::<Result<Vec<_>>>()?,
+                ),
+            };
+            let raw = RawEntry {
+                seq: as_u64(col(r, 0)?),
+                event_id: col(r, 1)?,
+                kind: col(r, 2)?,
+                actor: col(r, 3)?,
+                action: col(r, 4)?,
+                recorded_at: col(r, 5)?,
+                leaf_hash: col(r, 6)?,
+                chain_hash: col(r, 7)?,
+                columns,
+            };
+            Ok(f(raw.decode()?))
+        })
+    }
+
+    fn project_kind(
+        &mut self,
+        kind: RecordKind,
+        from: i64,
+        to: i64,
+        f: ProjectFn<'_>,
+    ) -> Result<()> {
+        let sql = projection_sql(kind, true);
+        self.stream_kind(
+            "scanning projected log entries",
+            &sql,
+            kind,
+            from,
+            to,
+            &mut |r| Ok(f(&decode_row(kind, &PgRow(r))?)),
+        )
     }
 
     fn count_kind(&mut self, kind: RecordKind, from: i64, to: i64) -> Result<u64> {

@@ -11,7 +11,9 @@ use leo_store::{
 use crate::common::Fixture;
 
 mod flow;
+mod projection;
 pub use flow::*;
+pub use projection::*;
 
 pub struct Trail<F> {
     pub fx: F,
@@ -459,6 +461,10 @@ macro_rules! suite {
             #[test]
             fn workflow_kinds_refusals_are_typed() {
                 suite::workflow_kinds_refusals_are_typed::<$fixture>();
+            }
+            #[test]
+            fn projection_matches_decoded_entries() {
+                suite::projection_matches_decoded_entries::<$fixture>();
             }
         }
     };
