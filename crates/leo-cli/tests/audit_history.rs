@@ -251,3 +251,54 @@ fn usage_and_io_errors_exit_2() {
         );
     }
 }
+
+/// With `--trust` the trail is verified before any record is believed: an edited row is a
+/// verification failure (exit 1). Without it the report says the store was not verified.
+#[test]
+fn the_trail_is_verified_with_trust_and_flagged_unverified_without() {
+    let f = flow();
+    let key = leo_store::NoteSigner::generate("leo.test/cli")
+        .unwrap()
+        .verifier();
+    std::fs::write(f.tmp.path().join("ckpt.pub"), key.to_string()).unwrap();
+    let verified = f.run(&["--json", "--db", "sqlite:leo.db", "--trust", "ckpt.pub"]);
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    let c = &common::json_of(&verified)["coverage"];
+    assert_eq!(
+        (&c["store"], &c["store_verified"]),
+        (&true.into(), &true.into())
+    );
+    // Only a store: no bundle directory was searched.
+    assert_eq!(c["bundles"], false);
+
+    let unverified = f.run(&["--json", "--db", "sqlite:leo.db"]);
+    assert_eq!(unverified.status.code(), Some(0));
+    assert_eq!(
+        common::json_of(&unverified)["coverage"]["store_verified"],
+        false
+    );
+    let text = f.run(&["--db", "sqlite:leo.db"]);
+    assert!(
+        String::from_utf8_lossy(&text.stderr).contains("audit trail was NOT verified"),
+        "{}",
+        String::from_utf8_lossy(&text.stderr)
+    );
+
+    let conn = leo_store::sqlite::Connection::open(f.tmp.path().join("leo.db")).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER leo_handoff_tracking_no_update; \
+         UPDATE leo_handoff_tracking SET branch = 'feature/forged' WHERE branch = 'feature/feat'",
+    )
+    .unwrap();
+    drop(conn);
+    let o = f.run(&["--json", "--db", "sqlite:leo.db", "--trust", "ckpt.pub"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(common::json_of(&o)["kind"], "verification_failed");
+    // --trust without --db is a usage error.
+    assert_eq!(f.run(&["--trust", "ckpt.pub"]).status.code(), Some(2));
+}

@@ -325,6 +325,52 @@ pub enum Error {
         /// The branch.
         branch: String,
     },
+    /// A branch is not at the commit the step was built on (it moved meanwhile, or the
+    /// bundle was built from another head): nothing is committed on top of it.
+    #[error("branch {branch} is at {actual}, not at {expected} as the step expected")]
+    HeadMoved {
+        /// The branch.
+        branch: String,
+        /// Where the step expected it.
+        expected: leo_artifact::CommitSha,
+        /// Where it is (`None`: it does not exist).
+        actual: String,
+    },
+    /// The patch applied on the merge-base does not give the builder's head tree (the
+    /// `git apply` peer check): the bundle does not describe the change it names.
+    #[error("the applied tree {actual} is not the builder's head tree {expected}")]
+    TreeMismatch {
+        /// The tree of the builder's head commit.
+        expected: String,
+        /// The tree the patch gave.
+        actual: String,
+    },
+    /// A step failed and undoing what it had already done failed too: `left` names what
+    /// remains and must be cleaned up by hand.
+    #[error("{error}; undoing it failed ({source}), left behind: {left}")]
+    RollbackFailed {
+        /// Why the step failed.
+        error: Box<Error>,
+        /// What is left behind.
+        left: String,
+        /// Why undoing it failed.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A step was recorded in the audit trail but finishing it outside the trail failed:
+    /// `left` names what is missing.
+    #[error("recorded, but not finished: {left} ({source})")]
+    NotFinished {
+        /// What is missing.
+        left: String,
+        /// Why.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A signature report names its signer in a form LEO does not know, so its identity
+    /// cannot be compared with the other lanes'.
+    #[error("a signature names its signer in a form LEO does not know")]
+    UnknownSignerIdentity,
 }
 
 /// `Result` with this crate's [`Error`].

@@ -82,82 +82,18 @@ fn conflicting_patch_goes_to_needs_revision_with_the_conflicting_paths() {
     let moved = f.scratch.head.clone();
     let patch =
         leo_artifact::create_patch(&f.repo, f.scratch.base.as_str(), scratch::STAGING).unwrap();
-    let mut input = BundleInput {
-        revisions: leo_artifact::Revisions {
-            base: moved.clone(),
-            head: patch.revisions.head.clone(),
-            merge_base: moved.clone(),
-        },
-        created_at: time::OffsetDateTime::now_utc(),
-        rollback: b"# Rollback\n".to_vec(),
-        patch: patch.bytes,
-        sbom: leo_attest::sbom::generate_with(
-            &f.repo,
-            &leo_attest::sbom::SbomOptions {
-                name: "hello".into(),
-                head: patch.revisions.head.clone(),
-                repository: None,
-                timestamp: time::OffsetDateTime::now_utc(),
-                author: "LEO tests".into(),
-                supplier: "LEO tests".into(),
-            },
-            &f.spec(scratch::STAGING).sbom_resolver,
-        )
-        .unwrap(),
-        attestation: Vec::new(),
+    let revisions = leo_artifact::Revisions {
+        base: moved.clone(),
+        head: patch.revisions.head.clone(),
+        merge_base: moved,
     };
-    let build = leo_attest::BuildInfo {
-        builder_id: enforcer_support::BUILDER_ID.into(),
-        build_type: leo_attest::BUNDLE_BUILD_TYPE.into(),
-        repository: "https://example.invalid/hello".into(),
-        git_ref: None,
-        started_on: time::OffsetDateTime::now_utc(),
-        finished_on: time::OffsetDateTime::now_utc(),
-        reproducible: false,
-    };
-    input.attestation =
-        leo_attest::sign_bundle_attestation(&input, &build, &[&f.builder as &dyn DsseSigner])
-            .unwrap();
-    let path = f.path("stale.tar.gz");
-    let hash = input.write_to_path(&path).unwrap();
-
-    let mut sink = MemorySink::default();
-    let mut wf = Workflow::start(
-        "PRD-9".parse().unwrap(),
-        WorkflowConfig::default(),
-        &f.codex,
-        f.now(),
-        &mut sink,
-    )
-    .unwrap();
-    let marker: CommitSha = f.scratch.head.clone();
-    wf.handoff(
-        &f.codex,
-        CodexReady {
-            bundle: hash,
-            commit: marker,
-        },
-        f.now(),
-        &mut sink,
-    )
-    .unwrap();
-    let trust = f.trust();
-    let err = f
-        .enforce(&trust, &mut wf, &path, "feature/stale", &mut sink)
-        .unwrap_err();
+    let (err, wf, sink) = refused(&f, revisions, patch.bytes, "PRD-9", "feature/stale");
     assert!(
         matches!(&err, Error::PatchConflict { paths } if paths == &["src/main.rs".to_owned()]),
         "{err:?}"
     );
     assert_eq!(wf.state(), LabelState::NeedsRevision);
-    assert!(
-        sink.transitions()
-            .last()
-            .unwrap()
-            .reason
-            .as_str()
-            .contains("src/main.rs")
-    );
+    assert!(last_reason(&sink).contains("src/main.rs"));
     assert!(!f.branch_exists("feature/stale"));
 }
 
@@ -175,7 +111,7 @@ fn an_enforcer_signing_with_the_builders_key_is_refused_and_recorded() {
 
     let trust = f.trust();
     let mut lane = f.lane(&trust);
-    lane.fallback = &shared;
+    lane.preferred = Some(&shared);
     let err = lane
         .enforce(
             &f.request(&handoff.bundle_path, "feature/reused"),
@@ -201,6 +137,74 @@ fn an_enforcer_signing_with_the_builders_key_is_refused_and_recorded() {
     assert_eq!(refusal.operation, Operation::Apply);
     assert_eq!(refusal.actor.identity, f.codex.identity);
     assert!(!f.branch_exists("feature/reused"));
+}
+
+/// PKCS#8 v1 (RFC 8410) prefix of an Ed25519 private key; the 32-byte seed follows.
+const ED25519_PKCS8_V1_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
+#[test]
+fn an_openpgp_key_with_the_builders_ed25519_material_is_refused_and_recorded() {
+    // One Ed25519 secret: the builder's attestation key, and the primary (signing) key of
+    // the enforcer's OpenPGP certificate. The fingerprints differ; the key is the same.
+    let seed = [0x5a_u8; 32];
+    let der = [ED25519_PKCS8_V1_PREFIX.as_slice(), seed.as_slice()].concat();
+    let f = Fixture::with_builder_key(leo_attest::SigningKey::from_pkcs8_der(&der).unwrap());
+    let spec = leo_sign::KeySpec::new(leo_sign::PgpAlgorithm::Ed25519, "Claude", "c@leo.invalid")
+        .created_at(time::OffsetDateTime::now_utc() - time::Duration::minutes(1));
+    let same = leo_sign::PgpKey::from_ed25519_secret(&seed, &spec).unwrap();
+    assert_ne!(same.fingerprint().as_str(), f.codex.identity.as_str());
+    let mut sink = MemorySink::default();
+    let (mut wf, handoff) = f.hand_off("PRD-20", scratch::STAGING, "artifact.tar.gz", &mut sink);
+
+    let trust = f.trust();
+    let mut lane = f.lane(&trust);
+    lane.fallback = &same;
+    let sig = f.path("reused.sig");
+    let mut req = f.request(&handoff.bundle_path, "feature/reused-pgp");
+    req.signature_path = Some(&sig);
+    let err = lane.enforce(&req, &mut wf, f.now(), &mut sink).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::IdentityReused {
+                identity,
+                bound_to: Role::Codex,
+                used_as: Role::ClaudeExec,
+            } if identity == f.codex.identity.as_str()
+        ),
+        "{err:?}"
+    );
+    assert_eq!(wf.state(), LabelState::ClaudeEnforcing);
+    let refusal = sink.refusals().last().unwrap();
+    assert_eq!(refusal.operation, Operation::Apply);
+    assert!(!f.branch_exists("feature/reused-pgp"));
+    assert!(!sig.exists());
+}
+
+#[test]
+fn an_openpgp_key_from_another_ed25519_secret_is_not_taken_for_the_builders() {
+    let f = Fixture::new();
+    let spec = leo_sign::KeySpec::new(leo_sign::PgpAlgorithm::Ed25519, "Claude", "c@leo.invalid")
+        .created_at(time::OffsetDateTime::now_utc() - time::Duration::minutes(1));
+    let other = leo_sign::PgpKey::from_ed25519_secret(&[0x33_u8; 32], &spec).unwrap();
+    assert_eq!(other.raw_key_fingerprints().len(), 1);
+    let mut sink = MemorySink::default();
+    let (mut wf, handoff) = f.hand_off("PRD-21", scratch::STAGING, "artifact.tar.gz", &mut sink);
+    let trust = f.trust();
+    let mut lane = f.lane(&trust);
+    lane.fallback = &other;
+    let done = lane
+        .enforce(
+            &f.request(&handoff.bundle_path, "feature/own-key"),
+            &mut wf,
+            f.now(),
+            &mut sink,
+        )
+        .unwrap();
+    assert_eq!(done.signature.selection.backend, leo_sign::Backend::OpenPgp);
+    assert_eq!(wf.state(), LabelState::GatesPassing);
 }
 
 #[test]
@@ -329,4 +333,284 @@ fn an_apply_the_trail_cannot_record_leaves_no_feature_branch() {
     assert_eq!(wf.state(), LabelState::ClaudeEnforcing);
     assert!(!f.branch_exists("feature/unrecorded"));
     assert!(!sig.exists());
+}
+
+/// A bundle of `patch` with `revisions`, its attestation signed by the fixture's builder
+/// key, written to `name`.
+fn signed_bundle(
+    f: &Fixture,
+    revisions: leo_artifact::Revisions,
+    patch: Vec<u8>,
+    name: &str,
+) -> (std::path::PathBuf, leo_artifact::Sha256Digest) {
+    let mut input = BundleInput {
+        sbom: leo_attest::sbom::generate_with(
+            &f.repo,
+            &leo_attest::sbom::SbomOptions {
+                name: "hello".into(),
+                head: revisions.head.clone(),
+                repository: None,
+                timestamp: time::OffsetDateTime::now_utc(),
+                author: "LEO tests".into(),
+                supplier: "LEO tests".into(),
+            },
+            &f.spec(scratch::STAGING).sbom_resolver,
+        )
+        .unwrap(),
+        revisions,
+        created_at: time::OffsetDateTime::now_utc(),
+        rollback: b"# Rollback\n".to_vec(),
+        patch,
+        attestation: Vec::new(),
+    };
+    let build = leo_attest::BuildInfo {
+        builder_id: enforcer_support::BUILDER_ID.into(),
+        build_type: leo_attest::BUNDLE_BUILD_TYPE.into(),
+        repository: "https://example.invalid/hello".into(),
+        git_ref: None,
+        started_on: time::OffsetDateTime::now_utc(),
+        finished_on: time::OffsetDateTime::now_utc(),
+        reproducible: false,
+    };
+    input.attestation =
+        leo_attest::sign_bundle_attestation(&input, &build, &[&f.builder as &dyn DsseSigner])
+            .unwrap();
+    let path = f.path(name);
+    let hash = input.write_to_path(&path).unwrap();
+    (path, hash)
+}
+
+/// `change` started and handed off with bundle `hash` (marker: the scratch head).
+fn handed_off(
+    f: &Fixture,
+    change: &str,
+    hash: leo_artifact::Sha256Digest,
+    sink: &mut MemorySink,
+) -> Workflow {
+    let mut wf = Workflow::start(
+        change.parse().unwrap(),
+        WorkflowConfig::default(),
+        &f.codex,
+        f.now(),
+        sink,
+    )
+    .unwrap();
+    wf.handoff(
+        &f.codex,
+        CodexReady {
+            bundle: hash,
+            commit: f.scratch.head.clone(),
+        },
+        f.now(),
+        sink,
+    )
+    .unwrap();
+    wf
+}
+
+/// Why the last transition happened.
+fn last_reason(sink: &MemorySink) -> String {
+    sink.transitions()
+        .last()
+        .unwrap()
+        .reason
+        .as_str()
+        .to_owned()
+}
+
+/// `change` handed off with a signed bundle of `patch` and `revisions`, and the enforcer's
+/// error applying it on `branch`.
+fn refused(
+    f: &Fixture,
+    revisions: leo_artifact::Revisions,
+    patch: Vec<u8>,
+    change: &str,
+    branch: &str,
+) -> (Error, Workflow, MemorySink) {
+    let (path, hash) = signed_bundle(f, revisions, patch, &format!("{change}.tar.gz"));
+    let mut sink = MemorySink::default();
+    let mut wf = handed_off(f, change, hash, &mut sink);
+    let trust = f.trust();
+    let err = f
+        .enforce(&trust, &mut wf, &path, branch, &mut sink)
+        .unwrap_err();
+    (err, wf, sink)
+}
+
+/// The builder names its base as its head, but the patch turns the base into the change:
+/// the applied tree is not the named head's tree. That is the bundle's fault.
+#[test]
+fn an_applied_tree_that_is_not_the_heads_is_a_recorded_bundle_refusal() {
+    let f = Fixture::new();
+    let patch =
+        leo_artifact::create_patch(&f.repo, f.scratch.base.as_str(), scratch::STAGING).unwrap();
+    let revisions = leo_artifact::Revisions {
+        base: f.scratch.base.clone(),
+        head: f.scratch.base.clone(),
+        merge_base: f.scratch.base.clone(),
+    };
+    let (path, hash) = signed_bundle(&f, revisions, patch.bytes, "mismatch.tar.gz");
+    let mut sink = MemorySink::default();
+    let mut wf = handed_off(&f, "PRD-22", hash, &mut sink);
+    let trust = f.trust();
+    let sig = f.path("mismatch.sig");
+    let mut req = f.request(&path, "feature/mismatch");
+    req.signature_path = Some(&sig);
+    let err = f
+        .lane(&trust)
+        .enforce(&req, &mut wf, f.now(), &mut sink)
+        .unwrap_err();
+    let base_tree = leo_gates::enforcer::git::tree_of(&f.repo, &f.scratch.base)
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(&err, Error::TreeMismatch { expected, actual } if *expected == base_tree && *actual != base_tree),
+        "{err:?}"
+    );
+    assert_eq!(wf.state(), LabelState::NeedsRevision);
+    assert!(last_reason(&sink).contains("head tree"));
+    assert!(!f.branch_exists("feature/mismatch"));
+    assert!(!sig.exists());
+}
+
+/// A tag of the same name shadows the staging branch (git resolves `refs/tags/<name>` before
+/// `refs/heads/<name>`): the bundle is made from the tag's commit, so the marker must not go
+/// on the branch, whose tip the bundle does not contain.
+#[test]
+fn a_marker_is_never_put_on_a_head_the_bundle_was_not_made_from() {
+    let f = Fixture::new();
+    // The tag stays at the change head; the branch moves on by one commit.
+    let repository = git2::Repository::open(&f.repo).unwrap();
+    let head = repository
+        .find_object(git2::Oid::from_str(f.scratch.head.as_str()).unwrap(), None)
+        .unwrap();
+    repository
+        .tag_lightweight(scratch::STAGING, &head, false)
+        .unwrap();
+    let git = leo_gates::enforcer::git::marker_commit(
+        &f.repo,
+        &f.scratch.head,
+        "Later work",
+        Role::Codex,
+    )
+    .unwrap();
+    leo_gates::enforcer::git::move_branch(&f.repo, scratch::STAGING, &f.scratch.head, &git, "test")
+        .unwrap();
+    let tip = leo_gates::enforcer::git::branch_tip(&f.repo, scratch::STAGING).unwrap();
+    let mut sink = MemorySink::default();
+    let mut wf = Workflow::start(
+        "PRD-23".parse().unwrap(),
+        WorkflowConfig::default(),
+        &f.codex,
+        f.now(),
+        &mut sink,
+    )
+    .unwrap();
+    let bundle = f.path("shadowed.tar.gz");
+    let err = leo_gates::builder::hand_off(
+        &f.repo,
+        &f.spec(scratch::STAGING),
+        &f.builder,
+        &bundle,
+        "Shadowed",
+        &mut wf,
+        &f.codex,
+        f.now(),
+        &mut sink,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::HeadMoved { expected, actual, .. }
+            if *expected == f.scratch.head && *actual == git.to_string()),
+        "{err:?}"
+    );
+    assert_eq!(
+        leo_gates::enforcer::git::branch_tip(&f.repo, scratch::STAGING).unwrap(),
+        tip
+    );
+    assert!(!bundle.exists());
+    assert_eq!(wf.state(), LabelState::CodexBuilding);
+}
+
+#[test]
+fn a_branch_moves_only_from_the_tip_the_caller_expects() {
+    let f = Fixture::new();
+    let git = |e: &CommitSha, to: &CommitSha| {
+        leo_gates::enforcer::git::move_branch(&f.repo, scratch::STAGING, e, to, "test")
+    };
+    let tip = leo_gates::enforcer::git::branch_tip(&f.repo, scratch::STAGING).unwrap();
+    // Expecting the base while the branch is at the change head: nothing moves.
+    let err = git(&f.scratch.base, &f.scratch.base).unwrap_err();
+    assert!(
+        matches!(&err, Error::HeadMoved { actual, .. } if *actual == tip.to_string()),
+        "{err:?}"
+    );
+    assert_eq!(
+        leo_gates::enforcer::git::branch_tip(&f.repo, scratch::STAGING).unwrap(),
+        tip
+    );
+    // Expecting the real tip: it moves.
+    git(&tip, &f.scratch.base).unwrap();
+    assert_eq!(
+        leo_gates::enforcer::git::branch_tip(&f.repo, scratch::STAGING).unwrap(),
+        f.scratch.base
+    );
+}
+
+#[test]
+fn an_oidc_token_never_shows_in_debug_output() {
+    use leo_gates::enforcer::demo::{DemoOptions, IdToken};
+    let secret = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2Vu.c2ln";
+    let mut opts = DemoOptions::new("out");
+    opts.sigstore_token = Some(secret.parse::<IdToken>().unwrap());
+    let shown = format!("{opts:?} {opts:#?}");
+    assert!(!shown.contains(secret), "{shown}");
+    assert!(shown.contains("IdToken(<redacted>)"), "{shown}");
+    assert_eq!(
+        opts.sigstore_token.as_ref().map(IdToken::expose_secret),
+        Some(secret)
+    );
+}
+
+/// Of a two-file patch, only the file whose hunk does not apply is named.
+#[test]
+fn a_conflict_names_only_the_files_whose_hunks_fail() {
+    let f = Fixture::new();
+    let patch = b"diff --git a/NOTES.md b/NOTES.md
+new file mode 100644
+--- /dev/null
++++ b/NOTES.md
+@@ -0,0 +1 @@
++notes
+diff --git a/Cargo.toml b/Cargo.toml
+--- a/Cargo.toml
++++ b/Cargo.toml
+@@ -1 +1 @@
+-this line was never in Cargo.toml
++replacement
+"
+    .to_vec();
+    let revisions = leo_artifact::Revisions {
+        base: f.scratch.base.clone(),
+        head: f.scratch.head.clone(),
+        merge_base: f.scratch.base.clone(),
+    };
+    let (err, wf, _) = refused(&f, revisions, patch, "PRD-24", "feature/two-files");
+    assert!(
+        matches!(&err, Error::PatchConflict { paths } if paths == &["Cargo.toml".to_owned()]),
+        "{err:?}"
+    );
+    assert_eq!(wf.state(), LabelState::NeedsRevision);
+}
+
+/// Only git's "not found" means a branch is absent; a name git cannot read is an error.
+#[test]
+fn a_branch_that_cannot_be_read_is_an_error_not_an_absence() {
+    let f = Fixture::new();
+    assert!(!f.branch_exists("feature/none-yet"));
+    let err = leo_gates::enforcer::git::branch_exists(&f.repo, "feature/a..b").unwrap_err();
+    assert!(
+        matches!(&err, Error::Artifact(leo_artifact::Error::Git { .. })),
+        "{err:?}"
+    );
 }

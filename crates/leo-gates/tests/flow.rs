@@ -340,3 +340,134 @@ fn a_priority_the_trail_cannot_record_changes_nothing() {
     assert!(matches!(err, Error::AuditSink { .. }), "{err:?}");
     assert_eq!(wf.priority(), Priority::default());
 }
+
+/// Makes the audit trail's database refuse every insert into `table`, as a constraint or a
+/// full disk would refuse one record of an operation.
+fn refuse_inserts(f: &Fixture, table: &str) -> leo_store::sqlite::Connection {
+    let conn = leo_store::sqlite::Connection::open(f.dir.path().join("leo.db")).unwrap();
+    conn.execute_batch(&format!(
+        "CREATE TRIGGER leo_test_refuse BEFORE INSERT ON {table} \
+         BEGIN SELECT RAISE(ABORT, 'refused by the flow test'); END"
+    ))
+    .unwrap();
+    conn
+}
+
+/// The store's refusal inside the sink error of a workflow operation.
+fn denied_by_database(err: &Error) -> bool {
+    match err {
+        Error::AuditSink { source } => matches!(
+            source.downcast_ref::<leo_store::Error>(),
+            Some(leo_store::Error::DeniedByDatabase { message, .. })
+                if message.contains("refused by the flow test")
+        ),
+        _ => false,
+    }
+}
+
+fn log_size(f: &Fixture) -> u64 {
+    let mut b = BuilderHandle::open(&f.loc).unwrap();
+    b.verify(&f.verifiers).unwrap();
+    b.size().unwrap()
+}
+
+/// The apply is a label transition, the `[CLAUDE-APPLIED]` handoff and the artifact
+/// signature, in that order: when the signature cannot be recorded, neither can the
+/// others, and the workflow, the repository and the signature file stay as they were.
+#[test]
+fn an_apply_whose_signature_cannot_be_recorded_records_nothing() {
+    let f = Fixture::new();
+    let mut sink = f.sink(42);
+    let (mut wf, handoff) = f.hand_off("PRD-42", scratch::STAGING, "artifact.tar.gz", &mut sink);
+    let before = log_size(&f);
+    let handoffs = f.records(RecordKind::Handoff).len();
+    let conn = refuse_inserts(&f, "leo_artifact_signatures");
+
+    let trust = f.trust();
+    let sig = f.path("artifact.tar.gz.sig");
+    let mut req = f.request(&handoff.bundle_path, "feature/demo");
+    req.signature_path = Some(&sig);
+    let err = f
+        .lane(&trust)
+        .enforce(&req, &mut wf, f.now(), &mut sink)
+        .unwrap_err();
+    assert!(denied_by_database(&err), "{err:?}");
+    assert_eq!(wf.state(), LabelState::ClaudeEnforcing);
+    assert_eq!(wf.head(), None);
+    assert_eq!(log_size(&f), before);
+    assert_eq!(f.records(RecordKind::Handoff).len(), handoffs);
+    assert!(f.records(RecordKind::ArtifactSignature).is_empty());
+    assert!(
+        f.records(RecordKind::LabelTransition)
+            .iter()
+            .all(|e| !matches!(&e.event.record, Record::LabelTransition(t) if t.to.as_str() == "gates_passing"))
+    );
+    assert!(!f.branch_exists("feature/demo"));
+    assert!(!sig.exists());
+
+    // Once the database accepts it again, the same step records the whole operation.
+    conn.execute_batch("DROP TRIGGER leo_test_refuse").unwrap();
+    f.lane(&trust)
+        .enforce(&req, &mut wf, f.now(), &mut sink)
+        .unwrap();
+    assert_eq!(wf.state(), LabelState::GatesPassing);
+    assert_eq!(log_size(&f), before + 3);
+    assert_eq!(f.records(RecordKind::Handoff).len(), handoffs + 1);
+    assert_eq!(f.records(RecordKind::ArtifactSignature).len(), 1);
+}
+
+/// PLAN's PASS is the verification result, then the transition to `ready_to_merge`: when the
+/// transition cannot be recorded, no verdict is on record and none is in the workflow.
+#[test]
+fn a_verdict_whose_transition_cannot_be_recorded_records_nothing() {
+    let f = Fixture::new();
+    let mut sink = f.sink(42);
+    let (mut wf, enforced) = through_enforcer(&f, &mut sink);
+    pass_all_gates(&f, &mut wf, &enforced.head, &mut sink);
+    let before = log_size(&f);
+    let _conn = refuse_inserts(&f, "leo_label_transitions");
+
+    let err = wf
+        .issue_verdict(&f.plan, clean_report(), f.now(), &mut sink)
+        .unwrap_err();
+    assert!(denied_by_database(&err), "{err:?}");
+    assert_eq!(wf.state(), LabelState::GatesPassing);
+    assert!(wf.verdict().is_none());
+    assert_eq!(log_size(&f), before);
+    assert!(f.records(RecordKind::Verification).is_empty());
+}
+
+/// Records that two role handles would append cannot be one transaction: the sink refuses
+/// the batch before writing any of it.
+#[test]
+fn a_batch_for_two_role_handles_is_refused_before_anything_is_written() {
+    let f = Fixture::new();
+    let mut sink = f.sink(42);
+    let refusal = |actor: &Actor| {
+        AuditEvent::Refusal(Refusal {
+            change: "PRD-42".parse().unwrap(),
+            actor: actor.clone(),
+            operation: Operation::IssueVerdict,
+            at: f.now(),
+            reason: "not this change's supervisor".into(),
+        })
+    };
+    let err = sink
+        .record(&[refusal(&f.plan), refusal(&f.lead)])
+        .unwrap_err();
+    assert!(
+        err.downcast_ref::<leo_gates::enforcer::sink::SinkRefused>()
+            .is_some(),
+        "{err}"
+    );
+    assert_eq!(log_size(&f), 0);
+    // Each on its own is recorded by its role's handle.
+    sink.record(&[refusal(&f.plan)]).unwrap();
+    sink.record(&[refusal(&f.lead)]).unwrap();
+    let actors: Vec<Role> = f
+        .records(RecordKind::Refusal)
+        .iter()
+        .map(|e| e.actor)
+        .collect();
+    assert_eq!(actors, [Role::Plan, Role::Lead]);
+}

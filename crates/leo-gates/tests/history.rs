@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use leo_artifact::{BundleInput, CommitSha, PlanVerdict, Revisions, Sha256Digest};
 use leo_gates::Error;
-use leo_gates::history::{BundleSource, HistoryOptions, HistoryReport, Violation, audit_history};
+use leo_gates::history::{
+    BundleSource, HistoryOptions, HistoryReport, TrailSource, Violation, audit_history,
+};
 use leo_store::record::{
     ApprovalDecision, ApprovalOutcome, Confidence, HandoffEvent, HandoffStage, ScoredVerdict,
     VerificationInput, VerificationResult,
@@ -250,7 +252,11 @@ fn audit(flow: &TwoLane, rec: Option<Recorded>, bundles: Option<&Path>) -> Histo
     let mut reader = trail
         .as_ref()
         .map(|(_, loc)| BuilderHandle::open(loc).unwrap());
-    audit_history(flow.repo.path(), reader.as_deref_mut(), &opts(bundles)).unwrap()
+    let source = reader.as_deref_mut().map(|reader| TrailSource {
+        reader,
+        trusted: None,
+    });
+    audit_history(flow.repo.path(), source, &opts(bundles)).unwrap()
 }
 
 fn sha(s: &str) -> CommitSha {
@@ -662,4 +668,59 @@ fn violations_serialize_with_their_kind_and_marker_text() {
             .to_string()
             .contains("without a recorded PASS")
     );
+}
+
+/// A trail edited behind the store's back (a row's branch rewritten) is refused when the
+/// audit is given trusted keys, before any of its rows is believed; without them the audit
+/// runs on the rows as stored and says it did not verify them.
+#[test]
+fn an_edited_trail_is_refused_when_verified_and_flagged_unverified_otherwise() {
+    let flow = two_lane();
+    let (_dir, loc) = trail(&flow, ALL_RECORDED);
+    let audit_with = |trusted: Option<&[leo_store::NoteVerifier]>| {
+        let mut reader = BuilderHandle::open(&loc).unwrap();
+        let source = TrailSource {
+            reader: &mut reader,
+            trusted,
+        };
+        audit_history(flow.repo.path(), Some(source), &opts(None))
+    };
+    let clean = audit_with(Some(&[])).unwrap();
+    assert!(clean.coverage.store && clean.coverage.store_verified);
+    // Only a store was given: no bundle directory was searched.
+    assert!(!clean.coverage.bundles);
+
+    let Location::Sqlite(path) = &loc else {
+        unreachable!("the test trail is SQLite")
+    };
+    // Someone with write access to the database file: drops the append-only triggers.
+    let conn = leo_store::sqlite::Connection::open(path).unwrap();
+    let triggers: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'leo_handoff_tracking'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for t in triggers {
+        conn.execute_batch(&format!("DROP TRIGGER {t}")).unwrap();
+    }
+    let edited = conn
+        .execute(
+            "UPDATE leo_handoff_tracking SET branch = 'feature/forged' WHERE branch = 'feature/feat'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(edited, 1);
+    drop(conn);
+    let err = audit_with(Some(&[])).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Store(leo_store::Error::Tampered { table, .. }) if table == "leo_handoff_tracking"
+        ),
+        "{err:?}"
+    );
+    let unverified = audit_with(None).unwrap();
+    assert!(unverified.coverage.store && !unverified.coverage.store_verified);
 }

@@ -19,7 +19,7 @@ use leo_store::{
 use serde_json::json;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use leo_gates::history::{HistoryOptions, audit_history_with_progress};
+use leo_gates::history::{HistoryOptions, TrailSource, audit_history_with_progress};
 
 use crate::output::{VerificationFailed, print_json};
 
@@ -102,6 +102,11 @@ pub struct HistoryArgs {
     /// Also verify every bundle a marker names with the hardened reader.
     #[arg(long, requires = "bundles")]
     verify_bundles: bool,
+    /// A checkpoint verifier key (note format), repeatable: with `--db`, the whole trail is
+    /// verified against these before any record is read (exit 1 if it fails). Without it
+    /// the records are taken as stored and the report says `store_verified: false`.
+    #[arg(long = "trust", value_name = "FILE")]
+    trust: Vec<PathBuf>,
     /// The branch changes are merged into.
     #[arg(long, default_value = leo_gates::history::DEFAULT_MAIN_BRANCH)]
     main_branch: String,
@@ -126,20 +131,19 @@ const DEFAULT_DB: &str = "sqlite:./leo.db";
 
 /// Runs `leo audit`.
 pub fn run(args: &AuditArgs, json: bool) -> anyhow::Result<ExitCode> {
-    if let AuditCommand::History(h) = &args.command {
-        return history(h, args.db.as_deref(), json);
-    }
-    let loc: Location = args.db.as_deref().unwrap_or(DEFAULT_DB).parse()?;
+    let loc =
+        || -> anyhow::Result<Location> { Ok(args.db.as_deref().unwrap_or(DEFAULT_DB).parse()?) };
     match &args.command {
-        AuditCommand::Log { from, limit } => log(&mut open(&loc)?, *from, *limit, json),
-        AuditCommand::Show { id } => show(&mut open(&loc)?, id, json),
-        AuditCommand::Verify { trust } => verify(&mut open(&loc)?, &load_trust(trust)?, json),
+        AuditCommand::Log { from, limit } => log(&mut open(&loc()?)?, *from, *limit, json),
+        AuditCommand::Show { id } => show(&mut open(&loc()?)?, id, json),
+        AuditCommand::Verify { trust } => verify(&mut open(&loc()?)?, &load_trust(trust)?, json),
         AuditCommand::Prove { id, size, trust } => {
-            prove(&mut open(&loc)?, id, *size, &load_trust(trust)?, json)
+            prove(&mut open(&loc()?)?, id, *size, &load_trust(trust)?, json)
         }
         AuditCommand::Checkpoint { key, init, role } => {
-            checkpoint(&loc, key, init.as_deref(), *role, json)
+            checkpoint(&loc()?, key, init.as_deref(), *role, json)
         }
+        // `history` reads a trail only when `--db` is given.
         AuditCommand::History(h) => history(h, args.db.as_deref(), json),
     }
 }
@@ -381,10 +385,18 @@ fn history(args: &HistoryArgs, db: Option<&str>, json: bool) -> anyhow::Result<E
         max_commits: args.max_commits,
         ..HistoryOptions::default()
     };
+    if db.is_none() && !args.trust.is_empty() {
+        anyhow::bail!("--trust verifies the trail given with --db, and no --db was given");
+    }
+    let trusted = load_trust(&args.trust)?;
     let mut store = match db {
         Some(db) => Some(open(&db.parse()?)?),
         None => None,
     };
+    let source = store.as_deref_mut().map(|reader| TrailSource {
+        reader,
+        trusted: (!trusted.is_empty()).then_some(trusted.as_slice()),
+    });
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template("{spinner} auditing history: {pos} commits {per_sec}")
@@ -395,9 +407,15 @@ fn history(args: &HistoryArgs, db: Option<&str>, json: bool) -> anyhow::Result<E
             bar.set_position(walked);
         }
     };
-    let report =
-        audit_history_with_progress(&args.repo, store.as_deref_mut(), &opts, &mut progress)
-            .with_context(|| format!("auditing the history of {}", args.repo.display()))?;
+    let report = match audit_history_with_progress(&args.repo, source, &opts, &mut progress) {
+        Ok(r) => r,
+        // A trail that fails verification is a verification failure (exit 1).
+        Err(leo_gates::Error::Store(e)) => return Err(as_failure(e)),
+        Err(e) => {
+            return Err(anyhow::Error::new(e)
+                .context(format!("auditing the history of {}", args.repo.display())));
+        }
+    };
     bar.finish_and_clear();
     if json {
         let mut v = serde_json::to_value(&report)?;
@@ -419,9 +437,14 @@ fn history(args: &HistoryArgs, db: Option<&str>, json: bool) -> anyhow::Result<E
             report.violations.len()
         );
         let c = report.coverage;
+        if c.store && !c.store_verified {
+            eprintln!(
+                "warning: the audit trail was NOT verified (no --trust): its records were taken as stored"
+            );
+        }
         for (ran, what) in [
             (c.store, "handoff records and verdicts (no --db)"),
-            (c.bundles, "bundle existence (no --bundles or --db)"),
+            (c.bundles, "bundle files (no --bundles)"),
             (c.merges, "merged changes (main branch not found)"),
         ] {
             if !ran {

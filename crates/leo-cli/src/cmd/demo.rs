@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use leo_gates::enforcer::demo::{DemoOptions, STEPS, Stage, run_demo};
+use leo_gates::enforcer::demo::{DemoOptions, IdToken, STEPS, Stage, run_demo};
 
 use crate::output::{exit_failed, print_json};
 
@@ -23,7 +23,7 @@ pub struct DemoArgs {
     /// An OIDC identity token for Sigstore keyless signing; without one the enforcer signs
     /// with its OpenPGP key (SOP §10.3) and records why.
     #[arg(long, env = "SIGSTORE_ID_TOKEN", hide_env_values = true)]
-    sigstore_token: Option<String>,
+    sigstore_token: Option<IdToken>,
     /// Seconds the Sigstore reachability probe may take before falling back to OpenPGP.
     #[arg(long, default_value_t = 5)]
     probe_timeout: u64,

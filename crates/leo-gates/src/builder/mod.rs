@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use leo_artifact::{BundleInput, CommitSha, FileChange, Marker, Revisions, Sha256Digest};
 use leo_attest::sbom::SbomOptions;
 use leo_attest::{BUNDLE_BUILD_TYPE, BuildInfo, DsseSigner};
-use leo_store::Timestamp;
+use leo_store::{Role, Timestamp};
 
 use crate::authz::Actor;
+use crate::enforcer::git;
 use crate::error::{Error, Result};
 use crate::facts::CodexReady;
 use crate::workflow::Workflow;
@@ -181,8 +182,10 @@ pub struct Handoff {
 /// The builder lane's step: assemble the bundle, write it to `bundle_path` atomically,
 /// commit `[CODEX-READY:<hash>] <summary>` on `spec.head` (a `staging/codex-*` branch),
 /// stage the handoff record for the sink, and take the workflow to `claude_enforcing`.
-/// If the workflow refuses the handoff, the marker commit is rolled back and the bundle
-/// removed: what is not recorded did not happen.
+/// The branch must still be at the head the bundle was made from ([`Error::HeadMoved`]).
+/// The marker commit is written unreferenced, the handoff recorded, and only then the
+/// branch moved (compare-and-swap on the old tip). If the workflow refuses the handoff, the
+/// bundle is removed and the branch never moved: what is not recorded did not happen.
 ///
 /// `builder` is the Codex actor; its identity should be [`key_identity`] of the attestation
 /// key, so a key reused by another lane is refused by the workflow's separation check.
@@ -206,20 +209,21 @@ pub fn hand_off(
         });
     }
     let assembled = assemble_bundle(repo, spec, &[key as &dyn DsseSigner])?;
-    let previous_tip = crate::enforcer::git::branch_tip(repo, &branch)?;
+    // The marker goes on the head the bundle was made from, and nowhere else.
+    let previous_tip = git::branch_tip(repo, &branch)?;
+    if previous_tip != assembled.input.revisions.head {
+        return Err(Error::HeadMoved {
+            branch,
+            expected: assembled.input.revisions.head.clone(),
+            actual: previous_tip.to_string(),
+        });
+    }
     let bundle = assembled.input.write_to_path(bundle_path)?;
     let message = Marker::CodexReady(bundle).commit_message(summary);
-    let marker_commit = match crate::enforcer::git::commit_on_branch(
-        repo,
-        &branch,
-        &message,
-        "Codex (builder lane)",
-    ) {
+    // Written unreferenced: the branch moves only once the handoff is recorded.
+    let marker_commit = match git::marker_commit(repo, &previous_tip, &message, Role::Codex) {
         Ok(c) => c,
-        Err(e) => {
-            let _ = std::fs::remove_file(bundle_path);
-            return Err(e);
-        }
+        Err(e) => return Err(remove_bundle(bundle_path, e)),
     };
     let Revisions {
         base,
@@ -236,11 +240,24 @@ pub fn hand_off(
         commit: marker_commit.clone(),
     };
     if let Err(e) = workflow.handoff(builder, facts, at, sink.as_audit()) {
-        // Not recorded, so not handed off: no marker commit, no bundle left behind.
+        // Not recorded, so not handed off: no bundle left behind (the marker commit is
+        // unreachable).
         sink.unstage();
-        let _ = crate::enforcer::git::reset_branch(repo, &branch, &previous_tip);
-        let _ = std::fs::remove_file(bundle_path);
-        return Err(e);
+        return Err(remove_bundle(bundle_path, e));
+    }
+    if let Err(e) = git::move_branch(
+        repo,
+        &branch,
+        &previous_tip,
+        &marker_commit,
+        "leo: [CODEX-READY] handoff recorded",
+    ) {
+        return Err(Error::NotFinished {
+            left: format!(
+                "branch {branch} not moved to the recorded marker commit {marker_commit}"
+            ),
+            source: Box::new(e),
+        });
     }
     Ok(Handoff {
         bundle_path: bundle_path.to_path_buf(),
@@ -252,6 +269,23 @@ pub fn hand_off(
         merge_base,
         files: assembled.files.len(),
     })
+}
+
+/// Removes the bundle written for a handoff that did not happen: `err`, or, when the file
+/// cannot be removed, [`Error::RollbackFailed`] naming it.
+fn remove_bundle(bundle_path: &Path, err: Error) -> Error {
+    match std::fs::remove_file(bundle_path) {
+        Ok(()) => err,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => err,
+        Err(source) => Error::RollbackFailed {
+            error: Box::new(err),
+            left: format!("the bundle {}", bundle_path.display()),
+            source: Box::new(Error::Artifact(leo_artifact::Error::Io {
+                context: format!("removing {}", bundle_path.display()),
+                source,
+            })),
+        },
+    }
 }
 
 /// A resolver that lists every package of each lockfile as it is, without running `cargo`

@@ -1,14 +1,18 @@
 //! The git operations of the two lanes, with libgit2 (no `git` binary): the builder's marker
 //! commit, and the enforcer's apply onto a new `feature/*` branch.
 //!
-//! The apply works on trees, never on a work tree or the index file: the patch is applied to
-//! the merge-base's tree in memory, the commit is written, and only then is the branch
-//! created, pointing at the finished commit. A conflict or a failure leaves no branch behind.
+//! Nothing here moves a reference as a side effect of writing a commit: commits are written
+//! unreferenced ([`marker_commit`], [`apply_patch`], working on trees in memory, never on a
+//! work tree or the index file), the caller records the step, and only then moves a branch
+//! ([`move_branch`], a compare-and-swap on the expected old tip) or creates one
+//! ([`create_branch`], refusing to overwrite). An unrecorded step leaves only unreachable
+//! objects, which `git gc` collects.
 
 use std::path::Path;
 
-use git2::{ApplyOptions, Diff, Oid, Repository, Signature};
+use git2::{Diff, ErrorCode, Oid, Repository, Signature};
 use leo_artifact::CommitSha;
+use leo_store::Role;
 
 use crate::error::{Error, Result};
 
@@ -29,13 +33,16 @@ fn open(repo: &Path) -> Result<Repository> {
     Repository::open(repo).map_err(git_err(format!("opening {}", repo.display())))
 }
 
-fn signature(who: &str) -> Result<Signature<'static>> {
-    let email = if who.starts_with("Codex") {
-        "codex@leo.invalid"
-    } else {
-        "claude@leo.invalid"
+/// The commit author and committer of a lane: its name and a non-routable address.
+fn signature(role: Role) -> Result<Signature<'static>> {
+    let (name, email) = match role {
+        Role::Codex => ("Codex (builder lane)", "codex@leo.invalid"),
+        Role::ClaudeExec => ("Claude (enforcer lane)", "claude@leo.invalid"),
+        Role::Plan => ("Plan (supervisor)", "plan@leo.invalid"),
+        Role::Lead => ("Lead", "lead@leo.invalid"),
+        Role::System => ("LEO", "system@leo.invalid"),
     };
-    Signature::now(who, email).map_err(git_err("making the commit signature"))
+    Signature::now(name, email).map_err(git_err("making the commit signature"))
 }
 
 fn oid_of(sha: &CommitSha) -> Result<Oid> {
@@ -50,17 +57,26 @@ fn tip<'r>(repository: &'r Repository, branch: &str) -> Result<git2::Commit<'r>>
         .map_err(git_err(format!("reading branch {branch}")))
 }
 
-/// Commits `message` on top of `branch` with the tip's tree (a marker commit, as
-/// `git commit --allow-empty`) and moves the branch to it.
-pub fn commit_on_branch(repo: &Path, branch: &str, message: &str, who: &str) -> Result<CommitSha> {
+/// Writes a commit with `message` on top of `parent` with the parent's tree (a marker
+/// commit, as `git commit --allow-empty`), authored as `role`, without moving any branch:
+/// [`move_branch`] moves one once the step is recorded.
+pub fn marker_commit(
+    repo: &Path,
+    parent: &CommitSha,
+    message: &str,
+    role: Role,
+) -> Result<CommitSha> {
     let repository = open(repo)?;
-    let refname = format!("refs/heads/{branch}");
-    let tip = tip(&repository, branch)?;
-    let tree = tip.tree().map_err(git_err("reading the tip's tree"))?;
-    let sig = signature(who)?;
+    let parent = repository
+        .find_commit(oid_of(parent)?)
+        .map_err(git_err(format!("finding {parent}")))?;
+    let tree = parent
+        .tree()
+        .map_err(git_err("reading the parent's tree"))?;
+    let sig = signature(role)?;
     let oid = repository
-        .commit(Some(&refname), &sig, &sig, message, &tree, &[&tip])
-        .map_err(git_err(format!("committing on {branch}")))?;
+        .commit(None, &sig, &sig, message, &tree, &[&parent])
+        .map_err(git_err("writing the marker commit"))?;
     Ok(CommitSha::from_oid(oid))
 }
 
@@ -70,47 +86,95 @@ pub fn branch_tip(repo: &Path, branch: &str) -> Result<CommitSha> {
     Ok(CommitSha::from_oid(tip(&repository, branch)?.id()))
 }
 
-/// Moves `branch` back to `to` (the rollback of a marker commit whose handoff was refused).
-pub fn reset_branch(repo: &Path, branch: &str, to: &CommitSha) -> Result<()> {
+/// Moves `branch` from `expected` to `to`, atomically: if the branch is anywhere but at
+/// `expected` when the move happens, nothing moves and the error is [`Error::HeadMoved`].
+pub fn move_branch(
+    repo: &Path,
+    branch: &str,
+    expected: &CommitSha,
+    to: &CommitSha,
+    log_message: &str,
+) -> Result<()> {
+    let repository = open(repo)?;
+    let refname = format!("refs/heads/{branch}");
+    match repository.reference_matching(&refname, oid_of(to)?, true, oid_of(expected)?, log_message)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == ErrorCode::Modified || e.code() == ErrorCode::NotFound => {
+            let actual = match repository.refname_to_id(&refname) {
+                Ok(id) => id.to_string(),
+                Err(e) if e.code() == ErrorCode::NotFound => "nowhere (no such branch)".into(),
+                Err(e) => return Err(git_err(format!("reading {branch}"))(e)),
+            };
+            Err(Error::HeadMoved {
+                branch: branch.to_owned(),
+                expected: expected.clone(),
+                actual,
+            })
+        }
+        Err(e) => Err(git_err(format!("moving {branch}"))(e)),
+    }
+}
+
+/// Creates `branch` at `commit`; [`Error::BranchExists`] if it exists by then (nothing is
+/// overwritten).
+pub fn create_branch(repo: &Path, branch: &str, commit: &CommitSha) -> Result<()> {
     let repository = open(repo)?;
     repository
         .reference(
             &format!("refs/heads/{branch}"),
-            oid_of(to)?,
-            true,
-            "leo: handoff not recorded; marker commit rolled back",
+            oid_of(commit)?,
+            false,
+            "leo: apply recorded",
         )
-        .map_err(git_err(format!("resetting {branch}")))?;
-    Ok(())
+        .map(|_| ())
+        .map_err(|e| {
+            if e.code() == ErrorCode::Exists {
+                Error::BranchExists {
+                    branch: branch.to_owned(),
+                }
+            } else {
+                git_err(format!("creating {branch}"))(e)
+            }
+        })
 }
 
 /// The result of applying a patch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppliedCommit {
-    /// The new commit on the feature branch.
+    /// The new commit (no branch points at it yet).
     pub commit: CommitSha,
     /// Its tree.
     pub tree: String,
 }
 
-/// Whether `branch` exists.
+/// Whether `branch` exists. Only git's "not found" means absent; any other failure to read
+/// the reference is an error.
 pub fn branch_exists(repo: &Path, branch: &str) -> Result<bool> {
     let repository = open(repo)?;
-    Ok(repository
-        .find_reference(&format!("refs/heads/{branch}"))
-        .is_ok())
+    exists(&repository, branch)
 }
 
-/// Applies `patch` to the tree of `merge_base`, commits the result with `message` (parent:
-/// the merge-base), and creates `branch` at that commit. A hunk that does not apply is
-/// [`Error::PatchConflict`] naming every file whose hunks fail on their own.
-pub fn apply_on_new_branch(
+fn exists(repository: &Repository, branch: &str) -> Result<bool> {
+    match repository.find_reference(&format!("refs/heads/{branch}")) {
+        Ok(_) => Ok(true),
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(false),
+        Err(e) => Err(git_err(format!("reading branch {branch}"))(e)),
+    }
+}
+
+/// Applies `patch` to the tree of `merge_base` and writes the commit with `message`
+/// (parent: the merge-base, author: `role`) without creating any branch ([`create_branch`]
+/// does, once the apply is recorded). `branch` is checked first: it must be a `feature/*`
+/// name that does not exist yet. A hunk that does not apply is [`Error::PatchConflict`]
+/// naming the files whose hunks fail.
+pub fn apply_patch(
     repo: &Path,
     merge_base: &CommitSha,
     patch: &[u8],
     branch: &str,
     message: &str,
-    who: &str,
+    role: Role,
 ) -> Result<AppliedCommit> {
     if !branch.starts_with(FEATURE_PREFIX) {
         return Err(Error::BranchNotAllowed {
@@ -119,10 +183,7 @@ pub fn apply_on_new_branch(
         });
     }
     let repository = open(repo)?;
-    if repository
-        .find_reference(&format!("refs/heads/{branch}"))
-        .is_ok()
-    {
+    if exists(&repository, branch)? {
         return Err(Error::BranchExists {
             branch: branch.to_owned(),
         });
@@ -138,7 +199,7 @@ pub fn apply_on_new_branch(
         Ok(index) => index,
         Err(_) => {
             return Err(Error::PatchConflict {
-                paths: conflicting_paths(&repository, &base_tree, &diff),
+                paths: conflicting_paths(&repository, &base_tree, patch),
             });
         }
     };
@@ -148,83 +209,100 @@ pub fn apply_on_new_branch(
     let tree = repository
         .find_tree(tree_oid)
         .map_err(git_err("reading the applied tree"))?;
-    let sig = signature(who)?;
+    let sig = signature(role)?;
     let oid = repository
         .commit(None, &sig, &sig, message, &tree, &[&base])
         .map_err(git_err("writing the applied commit"))?;
-    let commit = repository
-        .find_commit(oid)
-        .map_err(git_err("reading the applied commit"))?;
-    repository.branch(branch, &commit, false).map_err(|e| {
-        if e.code() == git2::ErrorCode::Exists {
-            Error::BranchExists {
-                branch: branch.to_owned(),
-            }
-        } else {
-            git_err(format!("creating {branch}"))(e)
-        }
-    })?;
     Ok(AppliedCommit {
         commit: CommitSha::from_oid(oid),
         tree: tree_oid.to_string(),
     })
 }
 
-/// The files of `diff` whose hunks do not apply to `tree` on their own; every file of the
-/// patch if none fails alone (the conflict is between them).
-fn conflicting_paths(
-    repository: &Repository,
-    tree: &git2::Tree<'_>,
-    diff: &Diff<'_>,
-) -> Vec<String> {
-    let paths: Vec<String> = diff
-        .deltas()
-        .filter_map(|d| {
-            d.new_file()
-                .path()
-                .or_else(|| d.old_file().path())
-                .map(|p| p.to_string_lossy().into_owned())
-        })
-        .collect();
-    let failing: Vec<String> = paths
-        .iter()
-        .filter(|path| {
-            let mut opts = ApplyOptions::new();
-            opts.delta_callback(|delta| {
-                delta
-                    .and_then(|d| d.new_file().path().or_else(|| d.old_file().path()))
-                    .is_some_and(|p| p.to_string_lossy() == path.as_str())
-            });
-            repository
-                .apply_to_tree(tree, diff, Some(&mut opts))
-                .is_err()
-        })
-        .cloned()
-        .collect();
-    if failing.is_empty() { paths } else { failing }
+/// Most files of a conflicting patch that are named one by one; past it the conflict names
+/// the first ones and says how many more there are.
+pub const MAX_CONFLICT_FILES: usize = 1000;
+
+/// The path a delta is about (new name, else old).
+fn delta_path(delta: &git2::DiffDelta<'_>) -> Option<String> {
+    delta
+        .new_file()
+        .path()
+        .or_else(|| delta.old_file().path())
+        .map(|p| p.to_string_lossy().into_owned())
 }
 
-/// Deletes `branch` (the rollback when the workflow refuses an apply after the branch was
-/// created).
-pub fn delete_branch(repo: &Path, branch: &str) -> Result<()> {
-    let repository = open(repo)?;
-    let mut reference = repository
-        .find_reference(&format!("refs/heads/{branch}"))
-        .map_err(git_err(format!("finding {branch}")))?;
-    reference
-        .delete()
-        .map_err(git_err(format!("deleting {branch}")))
+/// `patch` cut into its files: each piece starts at a `diff --git ` line and holds that
+/// file's headers and hunks exactly as written.
+fn split_files(patch: &[u8]) -> Vec<&[u8]> {
+    const FILE_HEADER: &[u8] = b"diff --git ";
+    let mut starts = Vec::new();
+    let mut line_start = 0;
+    for (i, b) in patch.iter().enumerate() {
+        if line_start == i
+            && patch
+                .get(i..)
+                .is_some_and(|rest| rest.starts_with(FILE_HEADER))
+        {
+            starts.push(i);
+        }
+        if *b == b'\n' {
+            line_start = i + 1;
+        }
+    }
+    starts.push(patch.len());
+    starts
+        .windows(2)
+        .filter_map(|w| match w {
+            [from, to] => patch.get(*from..*to),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The files of `patch` whose hunks do not apply to `tree`, in one pass: each file's piece
+/// of the patch is parsed and applied on its own, once, so the work is linear in the patch.
+/// Every file is named if none fails alone (the conflict is between them). At most
+/// [`MAX_CONFLICT_FILES`] files are checked by name; past that the list says how many more.
+fn conflicting_paths(repository: &Repository, tree: &git2::Tree<'_>, patch: &[u8]) -> Vec<String> {
+    let files = split_files(patch);
+    let mut paths = Vec::new();
+    let mut failing = Vec::new();
+    for piece in files.iter().take(MAX_CONFLICT_FILES) {
+        let Ok(single) = Diff::from_buffer(piece) else {
+            continue;
+        };
+        let Some(path) = single.deltas().next().as_ref().and_then(delta_path) else {
+            continue;
+        };
+        if repository.apply_to_tree(tree, &single, None).is_err() {
+            failing.push(path.clone());
+        }
+        paths.push(path);
+    }
+    let mut out = if failing.is_empty() { paths } else { failing };
+    if files.len() > MAX_CONFLICT_FILES {
+        out.push(format!(
+            "… and {} more files not checked one by one",
+            files.len() - MAX_CONFLICT_FILES
+        ));
+    }
+    out
 }
 
 /// The tree id of `commit`, if the repository has that commit (the `git apply` peer check:
 /// the applied tree must equal the builder's head tree).
 pub fn tree_of(repo: &Path, commit: &CommitSha) -> Result<Option<String>> {
     let repository = open(repo)?;
-    let found = repository.find_commit(oid_of(commit)?);
-    Ok(found.ok().map(|c| c.tree_id().to_string()))
+    match repository.find_commit(oid_of(commit)?) {
+        Ok(c) => Ok(Some(c.tree_id().to_string())),
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(git_err(format!("reading commit {commit}"))(e)),
+    }
 }
 
-/// Moves `target` to `commit` if that is a fast-forward (the merge step of the demo).
+/// Moves `target` to `commit` if that is a fast-forward (the merge step of the demo), and
+/// only from the tip the check was made on.
 pub fn fast_forward(repo: &Path, target: &str, commit: &CommitSha) -> Result<bool> {
     let repository = open(repo)?;
     let refname = format!("refs/heads/{target}");
@@ -237,7 +315,7 @@ pub fn fast_forward(repo: &Path, target: &str, commit: &CommitSha) -> Result<boo
         return Ok(false);
     }
     repository
-        .reference(&refname, new, true, "leo: merge after PASS")
+        .reference_matching(&refname, new, true, current.id(), "leo: merge after PASS")
         .map_err(git_err(format!("updating {target}")))?;
     Ok(true)
 }

@@ -9,19 +9,25 @@
 //!    existing feature branch;
 //! 2. verify ([`verify::verify_handoff`]); a failed check is a bundle refusal
 //!    ([`Workflow::refuse_bundle`] → `needs_revision`, the reason recorded) and its error;
-//! 3. separation: the enforcer's identity, and the identity its signature was made with,
-//!    must not be the builder's (a reused key is refused and the refusal recorded);
+//! 3. separation: the enforcer's identity, the raw-key fingerprint of every Ed25519 or
+//!    ECDSA P-256 key of its OpenPGP certificate (the same material as a builder key is the
+//!    same key), and the identity its signature was made with, must not be the builder's
+//!    (a reused key is refused and the refusal recorded). RSA material is never a builder
+//!    raw key of the same kind, so it has no raw form to compare and is not reused;
 //! 4. sign the exact verified bytes;
-//! 5. apply on the merge-base tree in memory; a conflict is a bundle refusal naming the
-//!    paths; otherwise the commit is written and only then the branch created;
-//! 6. [`Workflow::apply`] records the transition, the `[CLAUDE-APPLIED]` handoff and the
-//!    signature record; if it is refused or cannot be recorded, the branch and the
-//!    signature file are removed again.
+//! 5. apply on the merge-base tree in memory and write the commit, unreferenced; a conflict,
+//!    or a tree that is not the builder's head tree ([`Error::TreeMismatch`]), is a bundle
+//!    refusal;
+//! 6. the signature is written to `<path>.pending`; [`Workflow::apply`] records the
+//!    transition, the `[CLAUDE-APPLIED]` handoff and the signature record; if it is refused
+//!    or cannot be recorded, the pending signature is removed (no branch exists yet);
+//! 7. only then is the branch created and the signature renamed into place; a failure
+//!    there is [`Error::NotFinished`] naming what is missing.
 
 use std::path::{Path, PathBuf};
 
 use leo_artifact::{CommitSha, Marker, Member, Sha256Digest};
-use leo_sign::{BackendSelection, SignatureReport, Signer, SignerIdentity, select_signer};
+use leo_sign::{BackendSelection, PgpKey, SignatureReport, Signer, SignerIdentity, select_signer};
 use leo_store::{Role, Timestamp};
 
 use self::git as gitrepo;
@@ -106,13 +112,17 @@ impl FlowSink for MemorySink {
 
 /// The identity a signature report establishes: the primary key fingerprint, or the
 /// keyless subject and issuer.
+///
+/// # Errors
+/// [`Error::UnknownSignerIdentity`] for a form of signer this version does not know (its
+/// identity could not be compared with the other lanes').
 pub fn identity_of(signer: &SignerIdentity) -> Result<Identity> {
     match signer {
         SignerIdentity::Key { primary, .. } => Identity::new(primary.as_str()),
         SignerIdentity::Identity { subject, issuer } => {
             Identity::new(&format!("{subject} ({issuer})"))
         }
-        other => Identity::new(&format!("{other:?}")),
+        _ => Err(Error::UnknownSignerIdentity),
     }
 }
 
@@ -124,8 +134,9 @@ pub struct EnforcerLane<'a> {
     pub trust: &'a Trust,
     /// Sigstore, when configured (probed before use).
     pub preferred: Option<&'a dyn Signer>,
-    /// The OpenPGP fallback (SOP §10.3).
-    pub fallback: &'a dyn Signer,
+    /// The OpenPGP fallback (SOP §10.3); its key material is compared with the builder's
+    /// (see [`EnforcerLane::enforce`]).
+    pub fallback: &'a PgpKey,
 }
 
 impl std::fmt::Debug for EnforcerLane<'_> {
@@ -133,7 +144,7 @@ impl std::fmt::Debug for EnforcerLane<'_> {
         f.debug_struct("EnforcerLane")
             .field("actor", &self.actor)
             .field("preferred", &self.preferred.map(|s| s.backend()))
-            .field("fallback", &self.fallback.backend())
+            .field("fallback", &self.fallback.fingerprint())
             .finish_non_exhaustive()
     }
 }
@@ -181,10 +192,32 @@ pub struct Enforced {
     pub tree_matches_head: Option<bool>,
 }
 
-/// Removes a signature file written for an apply that did not happen.
-fn discard(path: Option<&Path>) {
-    if let Some(p) = path {
-        let _ = std::fs::remove_file(p);
+/// Where the detached signature waits until the apply is recorded: beside `path`, so the
+/// rename that publishes it stays on one file system.
+fn pending_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".pending");
+    path.with_file_name(name)
+}
+
+fn io_error(context: String, source: std::io::Error) -> Error {
+    Error::Artifact(leo_artifact::Error::Io { context, source })
+}
+
+/// Removes the pending signature of an apply that did not happen: `err`, or, when the
+/// file cannot be removed, [`Error::RollbackFailed`] naming it.
+fn discard(pending: Option<&Path>, err: Error) -> Error {
+    let Some(p) = pending else {
+        return err;
+    };
+    match std::fs::remove_file(p) {
+        Ok(()) => err,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => err,
+        Err(source) => Error::RollbackFailed {
+            error: Box::new(err),
+            left: format!("the pending signature {}", p.display()),
+            source: Box::new(io_error(format!("removing {}", p.display()), source)),
+        },
     }
 }
 
@@ -199,6 +232,7 @@ pub fn is_bundle_refusal(e: &Error) -> bool {
             | Error::SbomUnreadable { .. }
             | Error::SbomNotCompliant { .. }
             | Error::PatchConflict { .. }
+            | Error::TreeMismatch { .. }
     )
 }
 
@@ -251,6 +285,12 @@ impl EnforcerLane<'_> {
             Err(e) => return Err(self.refuse(workflow, hash, e, at, sink)),
         };
         self.check_separation(workflow, &self.actor.identity, &verified.builder, at, sink)?;
+        // The same key pair in another format is the same key: compare the material of the
+        // OpenPGP key with the builder's raw key.
+        for material in self.fallback.raw_key_fingerprints() {
+            let material = Identity::new(material.as_str())?;
+            self.check_separation(workflow, &material, &verified.builder, at, sink)?;
+        }
 
         let choice = select_signer(self.preferred, self.fallback);
         let backend = choice.selection.backend;
@@ -260,9 +300,6 @@ impl EnforcerLane<'_> {
             .map_err(|source| Error::SigningFailed { backend, source })?;
         let signed_as = identity_of(&signed.report.signer)?;
         self.check_separation(workflow, &signed_as, &verified.builder, at, sink)?;
-        if let Some(path) = req.signature_path {
-            leo_artifact::fsutil::write_bytes_atomically(path, &signed.signature.bytes)?;
-        }
         let signature = SignatureFacts {
             bundle: hash,
             selection: choice.selection,
@@ -283,31 +320,37 @@ impl EnforcerLane<'_> {
                 .map(|r| format!("\nFallback: {r}"))
                 .unwrap_or_default()
         );
-        let applied = match gitrepo::apply_on_new_branch(
+        // The commit is written unreferenced; the branch is created once the apply is
+        // recorded.
+        let applied = match gitrepo::apply_patch(
             req.repo,
             &manifest.merge_base,
             verified.bundle.member(Member::Patch),
             req.feature_branch,
             &message,
-            "Claude (enforcer lane)",
+            Role::ClaudeExec,
         ) {
             Ok(a) => a,
-            Err(e @ Error::PatchConflict { .. }) => {
-                discard(req.signature_path);
+            Err(e) => return Err(self.refuse(workflow, hash, e, at, sink)),
+        };
+        let tree_matches_head = match gitrepo::tree_of(req.repo, &manifest.head)? {
+            Some(expected) if expected != applied.tree => {
+                let e = Error::TreeMismatch {
+                    expected,
+                    actual: applied.tree.clone(),
+                };
                 return Err(self.refuse(workflow, hash, e, at, sink));
             }
-            Err(e) => {
-                discard(req.signature_path);
-                return Err(e);
-            }
+            Some(_) => Some(true),
+            None => None,
         };
-        let tree_matches_head = match gitrepo::tree_of(req.repo, &manifest.head) {
-            Ok(t) => t.map(|t| t == applied.tree),
-            Err(e) => {
-                discard(req.signature_path);
-                let _ = gitrepo::delete_branch(req.repo, req.feature_branch);
-                return Err(e);
+        let pending = match req.signature_path {
+            Some(path) => {
+                let pending = pending_path(path);
+                leo_artifact::fsutil::write_bytes_atomically(&pending, &signed.signature.bytes)?;
+                Some(pending)
             }
+            None => None,
         };
 
         sink.stage(Staged::ClaudeApplied {
@@ -321,11 +364,36 @@ impl EnforcerLane<'_> {
             head: applied.commit.clone(),
         };
         if let Err(e) = workflow.apply(&self.actor, facts, at, sink.as_audit()) {
+            // Not recorded, so not applied: no branch was created, no signature published.
             sink.unstage();
-            // Roll back to what the audit trail says: no applied branch, no signature.
-            let _ = gitrepo::delete_branch(req.repo, req.feature_branch);
-            discard(req.signature_path);
-            return Err(e);
+            return Err(discard(pending.as_deref(), e));
+        }
+        // Recorded: publish the branch and the signature.
+        if let Err(e) = gitrepo::create_branch(req.repo, req.feature_branch, &applied.commit) {
+            return Err(Error::NotFinished {
+                left: format!(
+                    "branch {} not created at the recorded commit {}{}",
+                    req.feature_branch,
+                    applied.commit,
+                    pending
+                        .as_deref()
+                        .map(|p| format!("; the signature is still at {}", p.display()))
+                        .unwrap_or_default()
+                ),
+                source: Box::new(e),
+            });
+        }
+        if let (Some(pending), Some(path)) = (pending.as_deref(), req.signature_path) {
+            if let Err(source) = std::fs::rename(pending, path) {
+                return Err(Error::NotFinished {
+                    left: format!(
+                        "the signature is at {}, not at {}",
+                        pending.display(),
+                        path.display()
+                    ),
+                    source: Box::new(io_error(format!("renaming {}", pending.display()), source)),
+                });
+            }
         }
         Ok(Enforced {
             bundle: hash,

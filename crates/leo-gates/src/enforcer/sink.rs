@@ -18,21 +18,24 @@
 //! The store's records carry the role, not the signing identity, so the identity is appended
 //! to each reason or summary (`… [identity <fingerprint>]`): the trail shows role separation.
 //!
-//! Every workflow batch maps to one role handle. Its records are written with one
-//! `append_batch` per record type: atomic per type, not across types (leo-store has no
-//! mixed-type batch yet). The label transition is written last, as the commit point: if an
-//! earlier batch fails, the workflow does not move and no transition is recorded.
-//! A `Priority` event has no record kind and is refused ([`SinkRefused`]).
+//! Every workflow operation is one batch, and its records all belong to one role: they are
+//! appended in one transaction on that role's handle ([`leo_store::Batch`] and
+//! `append_mixed`, one commit and one signed checkpoint), so an operation is recorded whole
+//! or not at all, and the workflow moves only if it was. A batch whose records would need
+//! two role handles cannot be one transaction and is refused before anything is written,
+//! as is a `Priority` event, which has no record kind ([`SinkRefused`]). A failed
+//! [`AuditSink::record`] leaves the sink as it was (its staged records stay staged).
 
 use std::fmt;
 
 use leo_artifact::Sha256Digest;
 use leo_sign::Backend;
 use leo_store::{
-    Action, ApprovalDecision, ApprovalOutcome, ArtifactSignature, EnforcerHandle, Event, EventId,
-    GateExecution, HandoffEvent, HandoffStage, LabelTransition, LeadHandle, Location, NoteSigner,
-    NoteVerifier, PrNumber, Record, Role, ScoredVerdict, SignatureBackend, SupervisorHandle,
-    SystemHandle, Text, Timestamp, VerificationInput, VerificationResult, WriterHandle, WriterRole,
+    Action, ApprovalDecision, ApprovalOutcome, ArtifactSignature, Batch, Enforcer, EnforcerHandle,
+    Event, EventId, GateExecution, HandoffEvent, HandoffStage, LabelTransition, Lead, LeadHandle,
+    Location, NoteSigner, NoteVerifier, PrNumber, Record, Role, ScoredVerdict, SignatureBackend,
+    Supervisor, SupervisorHandle, System, SystemHandle, Text, Timestamp, VerificationInput,
+    VerificationResult, WriterHandle, WriterRole,
 };
 
 use crate::audit::{AuditEvent, AuditSink, Operation};
@@ -121,49 +124,50 @@ pub struct StoreSink {
     counter: u64,
 }
 
-/// Records of one batch, grouped by type (one `append_batch` each).
-#[derive(Default)]
-struct Typed {
-    transitions: Vec<Event<LabelTransition>>,
-    refusals: Vec<Event<leo_store::Refusal>>,
-    handoffs: Vec<Event<HandoffEvent>>,
-    signatures: Vec<Event<ArtifactSignature>>,
-    gates: Vec<Event<GateExecution>>,
-    verdicts: Vec<Event<VerificationResult>>,
-    approvals: Vec<Event<ApprovalDecision>>,
+/// Generates `$name`, which turns the records one role files into that role's typed
+/// [`Batch`]: the compile-time restriction ([`leo_store::AppendableBy`]) decides what each
+/// arm may push, and a record of any other kind is refused.
+macro_rules! batch_for {
+    ($name:ident, $role:ty, [$($variant:ident),+]) => {
+        fn $name(events: Vec<Event<Record>>) -> Result<Batch<$role>, SinkError> {
+            let mut batch = Batch::new();
+            for Event { id, action, recorded_at, record } in events {
+                match record {
+                    $(Record::$variant(r) => {
+                        batch.push(Event::new(id, action, recorded_at, r));
+                    })+
+                    other => {
+                        return Err(Box::new(SinkRefused(format!(
+                            "{} records are not appendable by {}",
+                            other.kind(),
+                            <$role as WriterRole>::ROLE
+                        ))));
+                    }
+                }
+            }
+            Ok(batch)
+        }
+    };
 }
 
-impl Typed {
-    fn push(&mut self, e: Event<Record>) -> Result<(), SinkError> {
-        let Event {
-            id,
-            action,
-            recorded_at,
-            record,
-        } = e;
-        macro_rules! put {
-            ($list:ident, $r:expr) => {
-                self.$list.push(Event::new(id, action, recorded_at, $r))
-            };
-        }
-        match record {
-            Record::LabelTransition(r) => put!(transitions, r),
-            Record::Refusal(r) => put!(refusals, r),
-            Record::Handoff(r) => put!(handoffs, r),
-            Record::ArtifactSignature(r) => put!(signatures, r),
-            Record::GateExecution(r) => put!(gates, r),
-            Record::Verification(r) => put!(verdicts, r),
-            Record::Approval(r) => put!(approvals, r),
-            other => {
-                return Err(Box::new(SinkRefused(format!(
-                    "no workflow event maps to {}",
-                    other.kind()
-                ))));
-            }
-        }
-        Ok(())
-    }
-}
+batch_for!(
+    enforcer_batch,
+    Enforcer,
+    [
+        LabelTransition,
+        Refusal,
+        Handoff,
+        ArtifactSignature,
+        GateExecution
+    ]
+);
+batch_for!(
+    supervisor_batch,
+    Supervisor,
+    [LabelTransition, Refusal, Verification, GateExecution]
+);
+batch_for!(lead_batch, Lead, [LabelTransition, Refusal, Approval]);
+batch_for!(system_batch, System, [LabelTransition, Refusal]);
 
 fn text(field: &'static str, s: &str) -> Result<Text, SinkError> {
     Ok(Text::new(field, s)?)
@@ -443,70 +447,39 @@ impl StoreSink {
         Ok(())
     }
 
-    fn write(&mut self, role: Role, typed: Typed) -> Result<(), SinkError> {
-        fn batch<R: WriterRole, T: leo_store::AppendableBy<R>>(
-            h: &mut WriterHandle<R>,
-            events: Vec<Event<T>>,
-        ) -> leo_store::Result<()> {
-            if !events.is_empty() {
-                h.append_batch(events)?;
-            }
-            Ok(())
-        }
-        let Typed {
-            transitions,
-            refusals,
-            handoffs,
-            signatures,
-            gates,
-            verdicts,
-            approvals,
-        } = typed;
+    /// Appends one operation's records, all filed by `role`, in one transaction.
+    fn write(&mut self, role: Role, events: Vec<Event<Record>>) -> Result<(), SinkError> {
         let h = &mut self.handles;
-        // Records a role may not file never reach here (`map` assigns each to its filer).
-        let stray = |n: usize| {
-            if n == 0 {
-                Ok(())
-            } else {
-                Err(SinkRefused(format!("{n} records not appendable by {role}")))
+        match role {
+            Role::ClaudeExec => h.enforcer.append_mixed(enforcer_batch(events)?)?,
+            Role::Plan => h.supervisor.append_mixed(supervisor_batch(events)?)?,
+            Role::Lead => h.lead.append_mixed(lead_batch(events)?)?,
+            Role::System => h.system.append_mixed(system_batch(events)?)?,
+            Role::Codex => {
+                return Err(Box::new(SinkRefused(
+                    "the builder has no writer handle".into(),
+                )));
             }
         };
-        match role {
-            Role::ClaudeExec => {
-                batch(&mut h.enforcer, handoffs)?;
-                batch(&mut h.enforcer, signatures)?;
-                batch(&mut h.enforcer, refusals)?;
-                batch(&mut h.enforcer, gates)?;
-                batch(&mut h.enforcer, transitions)?;
-                stray(verdicts.len() + approvals.len())?;
-            }
-            Role::Plan => {
-                batch(&mut h.supervisor, verdicts)?;
-                batch(&mut h.supervisor, gates)?;
-                batch(&mut h.supervisor, refusals)?;
-                batch(&mut h.supervisor, transitions)?;
-                stray(handoffs.len() + signatures.len() + approvals.len())?;
-            }
-            Role::Lead => {
-                batch(&mut h.lead, approvals)?;
-                batch(&mut h.lead, refusals)?;
-                batch(&mut h.lead, transitions)?;
-                stray(handoffs.len() + signatures.len() + verdicts.len() + gates.len())?;
-            }
-            Role::System => {
-                batch(&mut h.system, refusals)?;
-                batch(&mut h.system, transitions)?;
-                stray(
-                    handoffs.len()
-                        + signatures.len()
-                        + verdicts.len()
-                        + gates.len()
-                        + approvals.len(),
-                )?;
-            }
-            Role::Codex => stray(1)?,
-        }
         Ok(())
+    }
+
+    /// [`AuditSink::record`] without the restore on failure.
+    fn record_batch(&mut self, events: &[AuditEvent]) -> Result<(), SinkError> {
+        let mut mapped = Vec::new();
+        for e in events {
+            self.map(e, &mut mapped)?;
+        }
+        let Some(&(role, _)) = mapped.first() else {
+            return Ok(());
+        };
+        if let Some((other, _)) = mapped.iter().find(|(r, _)| *r != role) {
+            return Err(Box::new(SinkRefused(format!(
+                "one batch would need the {role} and the {other} handles, and two handles \
+                 cannot share a transaction"
+            ))));
+        }
+        self.write(role, mapped.into_iter().map(|(_, e)| e).collect())
     }
 }
 
@@ -531,27 +504,15 @@ fn signature_record(s: &SignatureFacts) -> Result<ArtifactSignature, SinkError> 
 
 impl AuditSink for StoreSink {
     fn record(&mut self, events: &[AuditEvent]) -> Result<(), SinkError> {
-        let mut mapped = Vec::new();
-        for e in events {
-            self.map(e, &mut mapped)?;
+        let (staged, counter) = (self.staged.clone(), self.counter);
+        let result = self.record_batch(events);
+        if result.is_err() {
+            // Nothing was appended: the staged records still wait for their transition and
+            // the event id counter is where it was.
+            self.staged = staged;
+            self.counter = counter;
         }
-        let mut by_role: Vec<(Role, Typed)> = Vec::new();
-        for (role, event) in mapped {
-            let slot = match by_role.iter().position(|(r, _)| *r == role) {
-                Some(i) => i,
-                None => {
-                    by_role.push((role, Typed::default()));
-                    by_role.len() - 1
-                }
-            };
-            if let Some((_, typed)) = by_role.get_mut(slot) {
-                typed.push(event)?;
-            }
-        }
-        for (role, typed) in by_role {
-            self.write(role, typed)?;
-        }
-        Ok(())
+        result
     }
 }
 

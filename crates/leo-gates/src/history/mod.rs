@@ -65,6 +65,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use leo_artifact::{Sha256Digest, read_bundle_file};
+use leo_store::note::NoteVerifier;
 use leo_store::{HandoffStage, Reader};
 use serde::Serialize;
 
@@ -91,6 +92,25 @@ pub const READY_BRANCHES: &str = "staging/codex-*";
 pub const DEFAULT_MAIN_BRANCH: &str = "main";
 /// The progress callback is called after every this many commits.
 pub const PROGRESS_EVERY: u64 = 1_000;
+
+/// The audit trail a history is checked against.
+pub struct TrailSource<'a> {
+    /// The trail.
+    pub reader: &'a mut Reader,
+    /// Checkpoint keys. When given, the whole trail is verified ([`Reader::verify`]: every
+    /// leaf, the chain, the tree, every checkpoint signature) before any row is read, and a
+    /// trail that fails is an error; when `None` its rows are used as stored and the report
+    /// says so ([`Coverage::store_verified`] is `false`).
+    pub trusted: Option<&'a [NoteVerifier]>,
+}
+
+impl std::fmt::Debug for TrailSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrailSource")
+            .field("trusted", &self.trusted.map(<[NoteVerifier]>::len))
+            .finish_non_exhaustive()
+    }
+}
 
 /// What to audit and the limits to audit it within.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,12 +151,16 @@ impl Default for HistoryOptions {
 /// Which checks had their evidence and ran.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Coverage {
-    /// Bundle existence was checked (a bundle directory or a store was given).
+    /// Bundle existence was checked in a bundle directory (`--bundles`); with only a store,
+    /// markers are checked against handoff records, which is [`Coverage::store`].
     pub bundles: bool,
     /// Bundles were read and verified.
     pub bundle_verification: bool,
     /// Handoff records and verdicts were checked against a store.
     pub store: bool,
+    /// That store was verified against trusted checkpoint keys before it was read; `false`
+    /// with [`Coverage::store`] means its rows were taken as stored.
+    pub store_verified: bool,
     /// The main branch was found, so merged changes and merges were checked.
     pub merges: bool,
     /// Signing keys were compared (needs per-artifact signer records in the store).
@@ -171,12 +195,13 @@ impl HistoryReport {
 
 /// Audits `repo`'s history against SOP §7.1; see the [module docs](self) for every check.
 ///
-/// `store` is the audit trail to check records against (`None` skips those checks).
+/// `store` is the audit trail to check records against (`None` skips those checks); it is
+/// verified first when it comes with trusted keys (see [`TrailSource`]).
 /// Violations are findings, not errors: `Err` means the audit could not run (unreadable
 /// repository, unknown revision, a limit exceeded, the store failing).
 pub fn audit_history(
     repo: &Path,
-    store: Option<&mut Reader>,
+    store: Option<TrailSource<'_>>,
     opts: &HistoryOptions,
 ) -> Result<HistoryReport> {
     audit_history_with_progress(repo, store, opts, &mut |_| {})
@@ -186,15 +211,22 @@ pub fn audit_history(
 /// [`PROGRESS_EVERY`] commits.
 pub fn audit_history_with_progress(
     repo: &Path,
-    store: Option<&mut Reader>,
+    store: Option<TrailSource<'_>>,
     opts: &HistoryOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<HistoryReport> {
     let repository = git::open(repo)?;
     let tips = git::branch_tips(&repository, opts.max_branches)?;
     let mut walk = git::walk(&repository, opts, &tips, progress)?;
+    let mut store_verified = false;
     let trail = match store {
-        Some(reader) => Some(trail::Trail::load(reader, opts.max_store_entries)?),
+        Some(TrailSource { reader, trusted }) => {
+            if let Some(trusted) = trusted {
+                reader.verify(trusted)?;
+                store_verified = true;
+            }
+            Some(trail::Trail::load(reader, opts.max_store_entries)?)
+        }
         None => None,
     };
     let bundle_index = match &opts.bundles {
@@ -213,9 +245,10 @@ pub fn audit_history_with_progress(
         codex_ready: walk.ready.iter().filter(|c| c.in_scope).count(),
         claude_applied: walk.applied.iter().filter(|c| c.in_scope).count(),
         coverage: Coverage {
-            bundles: bundle_index.is_some() || trail.is_some(),
+            bundles: bundle_index.is_some(),
             bundle_verification: bundle_index.is_some() && opts.verify_bundles,
             store: trail.is_some(),
+            store_verified,
             merges: main.is_some(),
             signing_keys: false,
         },

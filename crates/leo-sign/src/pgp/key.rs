@@ -206,6 +206,20 @@ impl PgpCert {
         Ok(())
     }
 
+    /// The raw-key fingerprints ([`Fingerprint::of_raw_public_key`]) of the primary key and
+    /// every subkey whose material is an Ed25519 or ECDSA P-256 public point: Ed25519 as its
+    /// 32 bytes, P-256 as the uncompressed SEC1 point, the forms LEO's raw keys and DSSE keys
+    /// use, so one key pair is one identity whichever format carries it. Keys of other kinds
+    /// (RSA, other curves) are left out: their material is no raw key of another lane.
+    #[must_use]
+    pub fn raw_key_fingerprints(&self) -> Vec<Fingerprint> {
+        self.0
+            .keys()
+            .filter_map(|ka| raw_public_key(ka.key().mpis()))
+            .map(|raw| Fingerprint::of_raw_public_key(&raw))
+            .collect()
+    }
+
     /// The user IDs, as text.
     #[must_use]
     pub fn user_ids(&self) -> Vec<String> {
@@ -257,6 +271,60 @@ impl PgpKey {
             .generate()
             .map_err(sequoia_error("generating the key"))?;
         Ok(Self::from_cert(cert))
+    }
+
+    /// Wraps an existing Ed25519 secret key (its 32-byte seed) as a v4 certificate whose
+    /// primary key certifies and signs, with the user ID and validity of `spec`
+    /// (`spec.algorithm` is not used): the same key pair in OpenPGP form.
+    ///
+    /// # Errors
+    /// [`Error::KeyGeneration`].
+    pub fn from_ed25519_secret(secret: &[u8; 32], spec: &KeySpec) -> Result<Self> {
+        use openpgp::packet::key::{Key4, PrimaryRole, SecretParts};
+        use openpgp::packet::signature::SignatureBuilder;
+        use openpgp::packet::{Key, UserID};
+        use openpgp::types::{KeyFlags, SignatureType};
+
+        let validity =
+            std::time::Duration::try_from(spec.validity).map_err(|e| Error::KeyGeneration {
+                reason: format!("invalid validity period: {e}"),
+            })?;
+        let ctime = to_system(spec.created_at);
+        let fail = sequoia_error("importing the Ed25519 key");
+        let key: Key<SecretParts, PrimaryRole> =
+            Key4::<SecretParts, PrimaryRole>::import_secret_ed25519(secret, ctime)
+                .map_err(&fail)?
+                .into();
+        let mut signer = key.clone().into_keypair().map_err(&fail)?;
+        let flags = KeyFlags::empty().set_certification().set_signing();
+        let direct = SignatureBuilder::new(SignatureType::DirectKey)
+            .set_signature_creation_time(ctime)
+            .and_then(|b| b.set_key_flags(flags.clone()))
+            .and_then(|b| b.set_key_validity_period(validity))
+            .map(|b| b.set_hash_algo(HashAlgorithm::SHA512))
+            .and_then(|b| b.sign_direct_key(&mut signer, key.parts_as_public()))
+            .map_err(&fail)?;
+        let cert =
+            Cert::try_from(vec![openpgp::Packet::from(key), direct.into()]).map_err(&fail)?;
+        let uid = UserID::from(format!("{} <{}>", spec.name, spec.email));
+        let binding = SignatureBuilder::new(SignatureType::PositiveCertification)
+            .set_signature_creation_time(ctime)
+            .and_then(|b| b.set_key_flags(flags))
+            .and_then(|b| b.set_key_validity_period(validity))
+            .and_then(|b| b.set_primary_userid(true))
+            .map(|b| b.set_hash_algo(HashAlgorithm::SHA512))
+            .and_then(|b| uid.bind(&mut signer, &cert, b))
+            .map_err(&fail)?;
+        let (cert, _) = cert
+            .insert_packets(vec![openpgp::Packet::from(uid), binding.into()])
+            .map_err(&fail)?;
+        Ok(Self::from_cert(cert))
+    }
+
+    /// [`PgpCert::raw_key_fingerprints`] of this key's certificate.
+    #[must_use]
+    pub fn raw_key_fingerprints(&self) -> Vec<Fingerprint> {
+        self.public().raw_key_fingerprints()
     }
 
     fn from_cert(cert: Cert) -> Self {
@@ -431,6 +499,28 @@ impl PgpKey {
                 details: Default::default(),
             },
         })
+    }
+}
+
+/// The raw public key of OpenPGP key material LEO also uses as a raw key: Ed25519's 32
+/// bytes, ECDSA P-256's uncompressed point; `None` for any other kind.
+fn raw_public_key(mpis: &openpgp::crypto::mpi::PublicKey) -> Option<Vec<u8>> {
+    use openpgp::crypto::mpi::PublicKey;
+    use openpgp::types::Curve;
+    match mpis {
+        PublicKey::EdDSA {
+            curve: Curve::Ed25519,
+            q,
+        } => q
+            .decode_point(&Curve::Ed25519)
+            .ok()
+            .map(|(x, _)| x.to_vec()),
+        PublicKey::Ed25519 { a } => Some(a.to_vec()),
+        PublicKey::ECDSA {
+            curve: Curve::NistP256,
+            q,
+        } => Some(q.value().to_vec()),
+        _ => None,
     }
 }
 

@@ -53,13 +53,44 @@ pub const CHANGE: &str = "PRD-42";
 /// The change whose bundle is tampered with.
 pub const TAMPERED_CHANGE: &str = "PRD-43";
 
+/// An OIDC identity token (a bearer credential): `Debug` prints `IdToken(<redacted>)`, and
+/// the text leaves only through [`IdToken::expose_secret`].
+#[derive(Clone)]
+pub struct IdToken(String);
+
+impl IdToken {
+    /// Wraps a token.
+    pub fn new(token: impl Into<String>) -> Self {
+        IdToken(token.into())
+    }
+
+    /// The token text (to hand to the Sigstore client only).
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for IdToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdToken(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for IdToken {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Ok(IdToken::new(s))
+    }
+}
+
 /// How to run the demo.
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
     /// The output directory (created; must be empty if it exists).
     pub out: PathBuf,
     /// An OIDC identity token for Sigstore keyless signing (`None`: OpenPGP fallback).
-    pub sigstore_token: Option<String>,
+    pub sigstore_token: Option<IdToken>,
     /// The Sigstore reachability probe's deadline.
     pub probe_deadline: Duration,
 }
@@ -241,12 +272,11 @@ pub fn run_demo(opts: &DemoOptions, progress: &mut dyn FnMut(&Stage)) -> Result<
                         source: e.into(),
                     }
                 })?;
-            let signer = leo_sign::sigstore::KeylessSigner::new(services, token).map_err(|e| {
-                Error::SigningFailed {
+            let signer = leo_sign::sigstore::KeylessSigner::new(services, token.expose_secret())
+                .map_err(|e| Error::SigningFailed {
                     backend: leo_sign::Backend::Sigstore,
                     source: e.into(),
-                }
-            })?;
+                })?;
             keyless = DeadlineProbe::new(signer, opts.probe_deadline);
             &keyless
         }
@@ -495,17 +525,24 @@ fn run_tampered(
         Ok(_) => ("accepted", "the tampered bundle was accepted".to_owned()),
         Err(e) => (report::error_kind(e), e.to_string()),
     };
-    let recorded = BuilderHandle::open(loc)?
-        .entries_of_kind(
-            leo_store::RecordKind::Refusal,
-            Timestamp::from_unix_micros(0),
-            Timestamp::from_unix_micros(i64::MAX),
-        )?
-        .into_iter()
-        .any(|e| {
-            matches!(&e.event.record, leo_store::Record::Refusal(r) if r.change.as_str() == TAMPERED_CHANGE)
-        });
-    let refusal_recorded = result.is_err()
+    // Streamed (memory stays flat whatever the trail holds), stopping at the first match.
+    let mut recorded = false;
+    BuilderHandle::open(loc)?.for_each_of_kind(
+        leo_store::RecordKind::Refusal,
+        Timestamp::from_unix_micros(0),
+        Timestamp::from_unix_micros(i64::MAX),
+        |e| {
+            recorded = matches!(&e.event.record, leo_store::Record::Refusal(r) if r.change.as_str() == TAMPERED_CHANGE);
+            if recorded {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        },
+    )?;
+    // The flipped byte must be caught by the digest check, and by nothing else.
+    let refused_by_digest = matches!(result, Err(Error::HandoffDigestMismatch { .. }));
+    let refusal_recorded = refused_by_digest
         && recorded
         && workflow.state() == LabelState::NeedsRevision
         && !super::git::branch_exists(repo, "feature/demo-tampered")?;
