@@ -38,6 +38,7 @@ pub mod member;
 pub mod patch;
 pub mod reader;
 pub mod rollback;
+pub mod wildcard;
 pub mod writer;
 
 pub use commit::CommitSha;

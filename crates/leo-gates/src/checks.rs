@@ -48,35 +48,8 @@ impl RequiredCheck {
     }
 }
 
-/// `*`-only glob matching (`*` matches any byte run). Iterative, backtracking only to the
-/// last star: at worst O(pattern × text), no recursion, so hostile patterns cannot blow up.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some(b'*') => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            Some(&c) if Some(&c) == t.get(ti) => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|&b| b == b'*'))
-}
+/// `*`-only glob matching (`*` matches any run of characters): [`leo_artifact::wildcard::glob`].
+pub use leo_artifact::wildcard::glob as glob_match;
 
 /// The configured list of required checks (non-empty, at most [`MAX_REQUIRED_CHECKS`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
