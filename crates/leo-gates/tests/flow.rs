@@ -471,3 +471,58 @@ fn a_batch_for_two_role_handles_is_refused_before_anything_is_written() {
         .collect();
     assert_eq!(actors, [Role::Plan, Role::Lead]);
 }
+
+/// Event ids come from what is recorded, not from a counter in the sink: the same gate run
+/// written again by a new process (a retry after a crash) is recognised by the store as a
+/// duplicate and recorded once; a different run at the same time is a new record.
+#[test]
+fn a_retried_operation_from_a_new_sink_is_recorded_once() {
+    let f = Fixture::new();
+    let mut sink = f.sink(42);
+    let (mut wf, enforced) = through_enforcer(&f, &mut sink);
+    let context = Line::new("context", "SLSA Verification / Verify SLSA Provenance").unwrap();
+    let (start, end) = (f.now(), f.now());
+    let run = GateRun::new(
+        context.clone(),
+        enforced.head.clone(),
+        GateStatus::Success,
+        start,
+        Some(end),
+    )
+    .unwrap();
+    let at = f.now();
+    wf.record_gate_run(&f.plan, run.clone(), at, &mut sink)
+        .unwrap();
+    let size = log_size(&f);
+
+    // The process died after the commit and before it knew: a new sink writes it again.
+    let event = AuditEvent::GateRun {
+        change: "PRD-42".parse().unwrap(),
+        actor: f.plan.clone(),
+        run,
+    };
+    let mut retry = f.sink(42);
+    retry.record(std::slice::from_ref(&event)).unwrap();
+    assert_eq!(
+        log_size(&f),
+        size,
+        "the retried gate run was recorded twice"
+    );
+
+    // A failed run of the same check at the same time is another record.
+    let failed = GateRun::new(
+        context,
+        enforced.head.clone(),
+        GateStatus::Failure,
+        start,
+        Some(end),
+    )
+    .unwrap();
+    let other = AuditEvent::GateRun {
+        change: "PRD-42".parse().unwrap(),
+        actor: f.plan.clone(),
+        run: failed,
+    };
+    retry.record(&[other]).unwrap();
+    assert_eq!(log_size(&f), size + 1);
+}

@@ -121,7 +121,6 @@ pub struct StoreSink {
     handles: StoreHandles,
     pr: PrNumber,
     staged: Vec<Staged>,
-    counter: u64,
 }
 
 /// Generates `$name`, which turns the records one role files into that role's typed
@@ -209,7 +208,6 @@ impl StoreSink {
             handles,
             pr,
             staged: Vec::new(),
-            counter: 0,
         }
     }
 
@@ -223,10 +221,19 @@ impl StoreSink {
         self.handles
     }
 
-    fn event_id(&mut self, change: &str, at: Timestamp, what: &str) -> Result<EventId, SinkError> {
-        self.counter += 1;
-        let id = format!("{change}/{}/{}-{what}", at.unix_micros(), self.counter);
-        Ok(id.parse::<EventId>()?)
+    /// The event id of one record: its kind of step and the SHA-256 of what it records (the
+    /// change, the time, the step and the record itself). Derived from the content alone, so
+    /// the same operation retried by a new process after a crash is recognised by the store
+    /// as a duplicate instead of being recorded twice.
+    fn event_id(
+        change: &str,
+        at: Timestamp,
+        what: &str,
+        record: &impl serde::Serialize,
+    ) -> Result<EventId, SinkError> {
+        let content = serde_json::to_vec(&(change, at.unix_micros(), what, record))?;
+        let digest = leo_artifact::Sha256Digest::of(&content);
+        Ok(format!("{what}:{digest}").parse::<EventId>()?)
     }
 
     /// The records for one workflow event, with the role that appends them.
@@ -248,7 +255,7 @@ impl StoreSink {
                         &with_identity(&r.reason, r.actor.identity.as_str()),
                     )?,
                 };
-                let id = self.event_id(r.change.as_str(), r.at, "refusal")?;
+                let id = Self::event_id(r.change.as_str(), r.at, "refusal", &record)?;
                 out.push((role, Event::new(id, action, r.at, record.into())));
             }
             AuditEvent::GateRun {
@@ -272,7 +279,7 @@ impl StoreSink {
                     started_at: run.started_at(),
                     duration_ms: u32::try_from(ms).unwrap_or(u32::MAX),
                 };
-                let id = self.event_id(change.as_str(), finished, "gate")?;
+                let id = Self::event_id(change.as_str(), finished, "gate", &record)?;
                 out.push((
                     Role::Plan,
                     Event::new(id, Action::MonitorGates, finished, record.into()),
@@ -311,7 +318,7 @@ impl StoreSink {
                     summary: text("summary", &with_identity(&summary, v.supervisor.as_str()))?,
                 };
                 let at = v.issued_at();
-                let id = self.event_id(v.change.as_str(), at, "verdict")?;
+                let id = Self::event_id(v.change.as_str(), at, "verdict", &record)?;
                 out.push((
                     Role::Plan,
                     Event::new(id, Action::IssueVerdict, at, record.into()),
@@ -335,7 +342,7 @@ impl StoreSink {
                         &with_identity(&why, l.lead.identity.as_str()),
                     )?,
                 };
-                let id = self.event_id(l.change.as_str(), l.at, "lead")?;
+                let id = Self::event_id(l.change.as_str(), l.at, "lead", &record)?;
                 out.push((
                     Role::Lead,
                     Event::new(id, Action::EscalationReview, l.at, record.into()),
@@ -370,7 +377,7 @@ impl StoreSink {
                 &with_identity(t.reason.as_str(), t.identity.as_str()),
             )?,
         };
-        let id = self.event_id(change, t.at, "label")?;
+        let id = Self::event_id(change, t.at, "label", &record)?;
         out.push((role, Event::new(id, action, t.at, record.into())));
 
         // The enforcer refused the builder's handoff: also a refusal of that handoff.
@@ -384,7 +391,7 @@ impl StoreSink {
                     &with_identity(t.reason.as_str(), t.identity.as_str()),
                 )?,
             };
-            let id = self.event_id(change, t.at, "refusal")?;
+            let id = Self::event_id(change, t.at, "refusal", &record)?;
             out.push((
                 Role::ClaudeExec,
                 Event::new(id, Action::SignArtifacts, t.at, record.into()),
@@ -409,7 +416,7 @@ impl StoreSink {
                         branch: text("branch", &branch)?,
                         pr_number: None,
                     };
-                    let id = self.event_id(change, t.at, "codex-ready")?;
+                    let id = Self::event_id(change, t.at, "codex-ready", &record)?;
                     out.push((
                         Role::ClaudeExec,
                         Event::new(id, Action::SignArtifacts, t.at, record.into()),
@@ -427,7 +434,7 @@ impl StoreSink {
                         branch: text("branch", &branch)?,
                         pr_number: Some(self.pr),
                     };
-                    let id = self.event_id(change, t.at, "claude-applied")?;
+                    let id = Self::event_id(change, t.at, "claude-applied", &record)?;
                     out.push((
                         Role::ClaudeExec,
                         Event::new(id, Action::CreatePr, t.at, record.into()),
@@ -435,7 +442,7 @@ impl StoreSink {
                 }
                 Staged::Signature(s) if !wanted => {
                     let record = signature_record(&s)?;
-                    let id = self.event_id(change, t.at, "signature")?;
+                    let id = Self::event_id(change, t.at, "signature", &record)?;
                     out.push((
                         Role::ClaudeExec,
                         Event::new(id, Action::SignArtifacts, t.at, record.into()),
@@ -504,13 +511,11 @@ fn signature_record(s: &SignatureFacts) -> Result<ArtifactSignature, SinkError> 
 
 impl AuditSink for StoreSink {
     fn record(&mut self, events: &[AuditEvent]) -> Result<(), SinkError> {
-        let (staged, counter) = (self.staged.clone(), self.counter);
+        let staged = self.staged.clone();
         let result = self.record_batch(events);
         if result.is_err() {
-            // Nothing was appended: the staged records still wait for their transition and
-            // the event id counter is where it was.
+            // Nothing was appended: the staged records still wait for their transition.
             self.staged = staged;
-            self.counter = counter;
         }
         result
     }
