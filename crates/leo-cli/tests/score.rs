@@ -135,6 +135,33 @@ fn score_is_computed_from_the_trail() {
 }
 
 #[test]
+fn an_oversized_drift_report_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seed(dir.path(), &clean());
+    let big = dir.path().join("big.yaml");
+    // Sparse: one byte over leo-drift's file limit costs no disk.
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(leo_drift::load::MAX_FILE_BYTES + 1)
+        .unwrap();
+    let o = leo_with(
+        dir.path(),
+        &[
+            "metrics",
+            "score",
+            "--db",
+            &db,
+            "--drift-report",
+            big.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("is larger than"), "{err}");
+}
+
+#[test]
 fn dump_passes_promtool() {
     let dir = tempfile::tempdir().unwrap();
     let db = january(dir.path());

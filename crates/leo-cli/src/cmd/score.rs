@@ -97,8 +97,20 @@ impl Source {
 }
 
 fn read_drift_report(path: &Path) -> anyhow::Result<DriftReport> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    use std::io::Read;
+    // The same size limit leo-drift puts on the manifests a report is made from.
+    let limit = leo_drift::load::MAX_FILE_BYTES;
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut text = String::new();
+    file.take(limit + 1)
+        .read_to_string(&mut text)
+        .with_context(|| format!("reading {}", path.display()))?;
+    if text.len() as u64 > limit {
+        anyhow::bail!(
+            "drift report {} is larger than {limit} bytes",
+            path.display()
+        );
+    }
     DriftReport::parse(&text).with_context(|| format!("drift report {}", path.display()))
 }
 
