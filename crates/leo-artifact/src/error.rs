@@ -133,6 +133,14 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// A file is larger than the caller's limit ([`crate::fsutil::read_capped`]).
+    #[error("{path} is larger than {limit} bytes")]
+    FileTooLarge {
+        /// The file.
+        path: String,
+        /// The limit.
+        limit: u64,
+    },
     /// The total uncompressed size exceeds the limit.
     #[error("bundle expands to more than {limit} bytes")]
     TotalSizeExceeded {

@@ -1,8 +1,9 @@
 //! Atomic file writes: a temporary file in the target's directory, fsync, then rename, so a
 //! reader never sees a half-written file and a crash leaves either the old file or the new.
+//! And the one bounded read every crate uses for files of untrusted size.
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -93,4 +94,43 @@ pub fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         f.write_all(bytes)
             .map_err(|e| Error::io(format!("writing {}", path.display()), e))
     })
+}
+
+/// Reads all of `path`, refusing a file larger than `limit` bytes with
+/// [`Error::FileTooLarge`] without reading past `limit + 1` bytes (a FIFO or a growing file
+/// cannot make it allocate more).
+pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let file = File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::FileTooLarge {
+            path: path.display().to_string(),
+            limit,
+        });
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod read_capped_tests {
+    use super::*;
+
+    #[test]
+    fn reads_up_to_the_limit_and_refuses_one_byte_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, b"12345").unwrap();
+        assert_eq!(read_capped(&p, 5).unwrap(), b"12345");
+        assert!(matches!(
+            read_capped(&p, 4),
+            Err(Error::FileTooLarge { limit: 4, .. })
+        ));
+        assert!(matches!(
+            read_capped(&dir.path().join("missing"), 4),
+            Err(Error::Io { .. })
+        ));
+    }
 }

@@ -455,20 +455,23 @@ pub(crate) fn manifest_files(path: &Path) -> Result<Vec<std::path::PathBuf>> {
 
 /// Reads a UTF-8 file of at most `limit` bytes.
 pub(crate) fn read_text(path: &Path, limit: u64) -> Result<String> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
-    let mut text = String::new();
-    file.take(limit.saturating_add(1))
-        .read_to_string(&mut text)
-        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-    if text.len() as u64 > limit {
-        return Err(Error::LimitExceeded {
+    let bytes = leo_artifact::fsutil::read_capped(path, limit).map_err(|e| match e {
+        leo_artifact::Error::FileTooLarge { limit, .. } => Error::LimitExceeded {
             what: "bytes in one file",
             limit,
-        });
-    }
-    Ok(text)
+        },
+        leo_artifact::Error::Io { context, source } => Error::io(context, source),
+        other => Error::io(
+            format!("reading {}", path.display()),
+            std::io::Error::other(other.to_string()),
+        ),
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        Error::io(
+            format!("reading {}", path.display()),
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        )
+    })
 }
 
 #[cfg(test)]

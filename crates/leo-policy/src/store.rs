@@ -452,19 +452,7 @@ enum Rejection {
 }
 
 fn read_limited(path: &Path) -> std::result::Result<Vec<u8>, String> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut out = Vec::new();
-    file.take(MAX_STORE_FILE_BYTES + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    if out.len() as u64 > MAX_STORE_FILE_BYTES {
-        return Err(format!(
-            "{}: larger than {MAX_STORE_FILE_BYTES} bytes",
-            path.display()
-        ));
-    }
-    Ok(out)
+    leo_artifact::fsutil::read_capped(path, MAX_STORE_FILE_BYTES).map_err(|e| e.to_string())
 }
 
 /// The identity (keyless) or key hash (keyed) a Sigstore verification established.

@@ -371,17 +371,7 @@ fn test(args: &TestArgs, json: bool) -> anyhow::Result<ExitCode> {
 }
 
 fn read_small(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let mut out = Vec::new();
-    std::fs::File::open(path)
-        .with_context(|| format!("opening {}", path.display()))?
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut out)
-        .with_context(|| format!("reading {}", path.display()))?;
-    if out.len() as u64 > limit {
-        anyhow::bail!("{} is larger than {limit} bytes", path.display());
-    }
-    Ok(out)
+    Ok(leo_artifact::fsutil::read_capped(path, limit)?)
 }
 
 /// `SOURCE_DATE_EPOCH` if set (reproducible builds), else now.

@@ -97,20 +97,9 @@ impl Source {
 }
 
 fn read_drift_report(path: &Path) -> anyhow::Result<DriftReport> {
-    use std::io::Read;
     // The same size limit leo-drift puts on the manifests a report is made from.
-    let limit = leo_drift::load::MAX_FILE_BYTES;
-    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut text = String::new();
-    file.take(limit + 1)
-        .read_to_string(&mut text)
-        .with_context(|| format!("reading {}", path.display()))?;
-    if text.len() as u64 > limit {
-        anyhow::bail!(
-            "drift report {} is larger than {limit} bytes",
-            path.display()
-        );
-    }
+    let bytes = leo_artifact::fsutil::read_capped(path, leo_drift::load::MAX_FILE_BYTES)?;
+    let text = String::from_utf8(bytes).with_context(|| format!("reading {}", path.display()))?;
     DriftReport::parse(&text).with_context(|| format!("drift report {}", path.display()))
 }
 

@@ -14,7 +14,6 @@
 //! The bundle is read into memory once, so the bytes that were verified are the bytes that
 //! get signed and applied (no second read a writer could race).
 
-use std::io::Read;
 use std::path::Path;
 
 use leo_artifact::{Member, ReadLimits, Sha256Digest, VerifiedBundle};
@@ -128,21 +127,10 @@ fn builder_identity(keys: &KeySet, provenance: &VerifiedProvenance) -> Result<Id
 }
 
 fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>> {
-    let io = |source: std::io::Error| {
-        Error::Artifact(leo_artifact::Error::Io {
-            context: format!("reading the bundle {}", path.display()),
-            source,
-        })
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    file.take(cap.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > cap {
-        return Err(Error::BundleRejected {
-            source: leo_artifact::Error::TotalSizeExceeded { limit: cap },
-        });
-    }
-    Ok(bytes)
+    leo_artifact::fsutil::read_capped(path, cap).map_err(|e| match e {
+        leo_artifact::Error::FileTooLarge { limit, .. } => Error::BundleRejected {
+            source: leo_artifact::Error::TotalSizeExceeded { limit },
+        },
+        other => Error::Artifact(other),
+    })
 }
