@@ -102,36 +102,18 @@ impl BundleInput {
 
     /// Writes the bundle to `out`; returns its SHA-256 (the marker hash).
     pub fn write<W: Write>(&self, out: W) -> Result<Sha256Digest> {
-        let mut hashing = HashingWriter::new(out);
-        {
-            let gz = GzBuilder::new()
-                .mtime(0)
-                .operating_system(255)
-                .write(&mut hashing, Compression::new(GZIP_LEVEL));
-            let mut tar = tar::Builder::new(gz);
-            tar.mode(tar::HeaderMode::Deterministic);
-            let mtime = u64::try_from(self.created_at_seconds().unix_timestamp()).unwrap_or(0);
-            let manifest = self.manifest().to_json();
-            let mut contents = self.contents();
-            contents.push((Member::Manifest, manifest));
-            contents.sort_by_key(|(m, _)| *m);
-            for (member, bytes) in &contents {
-                let mut header = tar::Header::new_ustar();
-                header.set_entry_type(tar::EntryType::Regular);
-                header.set_mode(0o644);
-                header.set_uid(0);
-                header.set_gid(0);
-                header.set_mtime(mtime);
-                header.set_size(bytes.len() as u64);
-                tar.append_data(&mut header, member.file_name(), bytes.as_slice())
-                    .map_err(|e| Error::io(format!("writing member {member}"), e))?;
-            }
-            let gz = tar
-                .into_inner()
-                .map_err(|e| Error::io("finishing tar stream", e))?;
-            gz.finish()
-                .map_err(|e| Error::io("finishing gzip stream", e))?;
-        }
+        let mtime = u64::try_from(self.created_at_seconds().unix_timestamp()).unwrap_or(0);
+        let manifest = self.manifest().to_json();
+        let mut contents = self.contents();
+        contents.push((Member::Manifest, manifest));
+        contents.sort_by_key(|(m, _)| *m);
+        let mut hashing = write_tar_gz(
+            HashingWriter::new(out),
+            mtime,
+            contents
+                .iter()
+                .map(|(member, bytes)| (member.file_name(), bytes.as_slice())),
+        )?;
         hashing
             .inner
             .flush()
@@ -144,6 +126,47 @@ impl BundleInput {
     pub fn write_to_path(&self, path: &Path) -> Result<Sha256Digest> {
         crate::fsutil::write_atomically(path, |file| self.write(file))
     }
+}
+
+/// Writes `members` (archive path, bytes), in the order given, as a deterministic
+/// `.tar.gz` to `out` and returns `out`: ustar headers, regular files, mode 0644, uid/gid 0,
+/// every mtime `mtime`, and a gzip header with no name, mtime 0 and OS byte 255, compressed
+/// at [`GZIP_LEVEL`]. Same inputs, same bytes (the [bundle](BundleInput::write) and
+/// leo-policy's policy bundles are both written by it).
+///
+/// ```
+/// let a = leo_artifact::writer::write_tar_gz(Vec::new(), 0, [("a.txt", &b"hi"[..])])?;
+/// let b = leo_artifact::writer::write_tar_gz(Vec::new(), 0, [("a.txt", &b"hi"[..])])?;
+/// assert_eq!(a, b);
+/// # Ok::<(), leo_artifact::Error>(())
+/// ```
+pub fn write_tar_gz<'a, W: Write>(
+    out: W,
+    mtime: u64,
+    members: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+) -> Result<W> {
+    let gz = GzBuilder::new()
+        .mtime(0)
+        .operating_system(255)
+        .write(out, Compression::new(GZIP_LEVEL));
+    let mut tar = tar::Builder::new(gz);
+    tar.mode(tar::HeaderMode::Deterministic);
+    for (path, bytes) in members {
+        let mut header = tar::Header::new_ustar();
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(mtime);
+        header.set_size(bytes.len() as u64);
+        tar.append_data(&mut header, path, bytes)
+            .map_err(|e| Error::io(format!("writing member {path}"), e))?;
+    }
+    let gz = tar
+        .into_inner()
+        .map_err(|e| Error::io("finishing tar stream", e))?;
+    gz.finish()
+        .map_err(|e| Error::io("finishing gzip stream", e))
 }
 
 struct HashingWriter<W> {

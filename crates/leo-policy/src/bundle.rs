@@ -10,10 +10,9 @@
 //! then the statement, then the bundle's digest against the subject, then every member
 //! against the materials (same set, same digests). Nothing in the bundle is parsed before.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
-use flate2::{Compression, GzBuilder};
 use leo_artifact::Sha256Digest;
 use leo_attest::{PROVENANCE_V0_2, ResourceDescriptor, Statement};
 use leo_sign::{DetachedSignature, SignatureReport, Signed, Signer, Verifier, VerifyOptions};
@@ -25,8 +24,6 @@ use crate::error::{Error, Result};
 
 /// The SLSA `buildType` of a LEO policy bundle.
 pub const BUILD_TYPE: &str = "https://leo.dev/policy-bundle/v1";
-/// The gzip level (fixed, so output is reproducible).
-pub const GZIP_LEVEL: u32 = 6;
 /// Most policy files in one bundle.
 pub const MAX_MEMBERS: usize = 10_000;
 /// Largest policy file.
@@ -162,31 +159,11 @@ pub fn build(
         .replace_nanosecond(0)
         .unwrap_or(created_at);
     let mtime = u64::try_from(created_at.unix_timestamp()).unwrap_or(0);
-    let mut archive = Vec::new();
-    {
-        let gz = GzBuilder::new()
-            .mtime(0)
-            .operating_system(255)
-            .write(&mut archive, Compression::new(GZIP_LEVEL));
-        let mut tar = tar::Builder::new(gz);
-        tar.mode(tar::HeaderMode::Deterministic);
-        for f in &files {
-            let mut header = tar::Header::new_ustar();
-            header.set_entry_type(tar::EntryType::Regular);
-            header.set_mode(0o644);
-            header.set_uid(0);
-            header.set_gid(0);
-            header.set_mtime(mtime);
-            header.set_size(f.bytes.len() as u64);
-            tar.append_data(&mut header, &f.path, f.bytes.as_slice())
-                .map_err(|e| Error::io(format!("adding {}", f.path), e))?;
-        }
-        let mut gz = tar
-            .into_inner()
-            .map_err(|e| Error::io("finishing the tar stream", e))?;
-        gz.flush().map_err(|e| Error::io("flushing gzip", e))?;
-        gz.finish().map_err(|e| Error::io("finishing gzip", e))?;
-    }
+    let archive = leo_artifact::writer::write_tar_gz(
+        Vec::new(),
+        mtime,
+        files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())),
+    )?;
     let digest = Sha256Digest::of(&archive);
     let file_name = bundle_file_name(created_at);
     let members: Vec<(String, Sha256Digest)> = files
@@ -438,6 +415,7 @@ pub fn verify_instructions(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn files() -> Vec<PolicyFile> {
         vec![
@@ -505,7 +483,7 @@ mod tests {
 
     /// A gzip of `tar` bytes, written raw (the tar builder refuses unsafe paths).
     fn gzip(tar: &[u8]) -> Vec<u8> {
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), Compression::fast());
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(tar).unwrap();
         gz.finish().unwrap()
     }
