@@ -90,7 +90,20 @@ fn write_impl<T>(
 
 /// Writes bytes to `path` atomically.
 pub fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomically(path, |f| {
+    write_bytes_with_mode(path, None, bytes)
+}
+
+/// The Unix permission bits of every secret key file LEO writes.
+pub const SECRET_FILE_MODE: u32 = 0o600;
+
+/// Writes secret bytes (a private key) to `path` atomically with mode
+/// [`SECRET_FILE_MODE`], set before the file becomes visible under its name.
+pub fn write_secret_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_bytes_with_mode(path, Some(SECRET_FILE_MODE), bytes)
+}
+
+fn write_bytes_with_mode(path: &Path, mode: Option<u32>, bytes: &[u8]) -> Result<()> {
+    write_atomically_with_mode(path, mode, |f| {
         f.write_all(bytes)
             .map_err(|e| Error::io(format!("writing {}", path.display()), e))
     })
@@ -115,7 +128,7 @@ pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>> {
 }
 
 #[cfg(test)]
-mod read_capped_tests {
+mod tests {
     use super::*;
 
     #[test]
@@ -132,5 +145,32 @@ mod read_capped_tests {
             read_capped(&dir.path().join("missing"), 4),
             Err(Error::Io { .. })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn secrets_are_0600_and_a_failed_write_leaves_nothing() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("key");
+        write_secret_atomically(&p, b"secret").unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, SECRET_FILE_MODE);
+        write_bytes_atomically(&dir.path().join("pub"), b"public").unwrap();
+        let mode = std::fs::metadata(dir.path().join("pub"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o644);
+        let missing = dir.path().join("no-such-dir").join("key");
+        assert!(matches!(
+            write_secret_atomically(&missing, b"x"),
+            Err(Error::Io { .. })
+        ));
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
     }
 }

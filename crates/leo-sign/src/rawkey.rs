@@ -198,15 +198,7 @@ impl RawKeyPair {
 
 /// Writes secret key bytes atomically with mode 0600.
 pub(crate) fn write_secret(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    leo_artifact::fsutil::write_atomically_with_mode(path, Some(0o600), |f| {
-        f.write_all(bytes)
-            .map_err(|source| leo_artifact::Error::Io {
-                context: format!("writing secret key {}", path.display()),
-                source,
-            })
-    })?;
-    Ok(())
+    Ok(leo_artifact::fsutil::write_secret_atomically(path, bytes)?)
 }
 
 impl Signer for RawKeyPair {

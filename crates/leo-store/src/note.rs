@@ -351,13 +351,7 @@ impl Checkpoint {
 /// Writes a secret key to `path` atomically with mode 0600.
 pub fn save_secret_key(path: &Path, signer: &NoteSigner) -> Result<()> {
     let text = format!("{}\n", signer.secret_key());
-    leo_artifact::fsutil::write_atomically_with_mode(path, Some(0o600), |f| {
-        std::io::Write::write_all(f, text.as_bytes()).map_err(|source| leo_artifact::Error::Io {
-            context: format!("writing {}", path.display()),
-            source,
-        })
-    })
-    .map_err(|e| {
+    leo_artifact::fsutil::write_secret_atomically(path, text.as_bytes()).map_err(|e| {
         Error::io(
             format!("saving key {}", path.display()),
             std::io::Error::other(e),

@@ -240,8 +240,8 @@ impl CosignKeyPair {
         let key_path = dir.join(format!("{prefix}.key"));
         let pub_path = dir.join(format!("{prefix}.pub"));
         let pem = self.to_encrypted_pem(password)?;
-        write_file(&key_path, pem.as_bytes(), Some(0o600))?;
-        write_file(&pub_path, self.public_key_pem().as_bytes(), Some(0o644))?;
+        write_file(&key_path, pem.as_bytes(), true)?;
+        write_file(&pub_path, self.public_key_pem().as_bytes(), false)?;
         Ok((key_path, pub_path))
     }
 
@@ -334,16 +334,14 @@ fn read_small(path: &Path, what: &str) -> SigstoreResult<String> {
     Ok(text)
 }
 
-fn write_file(path: &Path, bytes: &[u8], mode: Option<u32>) -> SigstoreResult<()> {
-    use std::io::Write as _;
-    leo_artifact::fsutil::write_atomically_with_mode(path, mode, |f| {
-        f.write_all(bytes)
-            .map_err(|source| leo_artifact::Error::Io {
-                context: format!("writing {}", path.display()),
-                source,
-            })
-    })
-    .map_err(|e| {
+/// Writes `path` atomically: mode 0600 when `secret`, else 0644.
+fn write_file(path: &Path, bytes: &[u8], secret: bool) -> SigstoreResult<()> {
+    let written = if secret {
+        leo_artifact::fsutil::write_secret_atomically(path, bytes)
+    } else {
+        leo_artifact::fsutil::write_bytes_atomically(path, bytes)
+    };
+    written.map_err(|e| {
         SigstoreError::io(
             format!("writing {}", path.display()),
             std::io::Error::other(e),

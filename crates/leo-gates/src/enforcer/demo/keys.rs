@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use leo_artifact::fsutil::{write_atomically_with_mode, write_bytes_atomically};
+use leo_artifact::fsutil::{write_bytes_atomically, write_secret_atomically};
 use leo_sign::{KeySpec, PgpAlgorithm, PgpKey, RawKeyAlgorithm, RawKeyPair};
 
 use super::super::sink::RoleNoteSigners;
@@ -29,14 +29,7 @@ pub(super) fn make_keys(dir: &Path) -> Result<Keys> {
     std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
     let (builder, pem) = leo_attest::SigningKey::generate_ed25519()
         .map_err(|source| Error::BuildFailed { source })?;
-    write_atomically_with_mode(&dir.join("builder.pem"), Some(0o600), |f| {
-        use std::io::Write;
-        f.write_all(pem.expose_secret().as_bytes())
-            .map_err(|e| leo_artifact::Error::Io {
-                context: "writing builder.pem".into(),
-                source: e,
-            })
-    })?;
+    write_secret_atomically(&dir.join("builder.pem"), pem.expose_secret().as_bytes())?;
     write_bytes_atomically(
         &dir.join("builder.pub.pem"),
         builder.public_key().to_pem().as_bytes(),
