@@ -8,7 +8,8 @@
 
 use std::fmt;
 
-use leo_store::{Action, Timestamp};
+use leo_artifact::Sha256Digest;
+use leo_store::{Action, BundleCheck, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::authz::Actor;
@@ -16,7 +17,7 @@ use crate::checks::GateRun;
 use crate::error::SinkError;
 use crate::lead::{LeadRecord, Priority};
 use crate::state::Transition;
-use crate::text::ChangeId;
+use crate::text::{ChangeId, Line};
 use crate::verdict::VerdictRecord;
 
 /// A workflow operation (what a [`Refusal`] was refused).
@@ -133,6 +134,24 @@ pub enum AuditEvent {
     },
     /// A refused operation.
     Refusal(Refusal),
+    /// The enforcer refused the builder's bundle: recorded in the same batch as its
+    /// `claude_enforcing → needs_revision` transition, naming the check that failed (a
+    /// verdict on the bundle, not a refused operation of the enforcer's).
+    BundleRefusal {
+        /// The change.
+        change: ChangeId,
+        /// The enforcer that refused it.
+        actor: Actor,
+        /// The bundle refused.
+        bundle: Sha256Digest,
+        /// The check that failed.
+        check: BundleCheck,
+        /// When.
+        #[serde(with = "crate::timefmt")]
+        at: Timestamp,
+        /// The check's error.
+        reason: Line,
+    },
 }
 
 /// Where the workflow's events go. `record` must persist the whole batch or nothing.
@@ -161,6 +180,14 @@ impl MemorySink {
     pub fn refusals(&self) -> impl Iterator<Item = &Refusal> {
         self.events.iter().filter_map(|e| match e {
             AuditEvent::Refusal(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    /// The checks of the recorded bundle refusals, in order.
+    pub fn bundle_refusals(&self) -> impl Iterator<Item = BundleCheck> + '_ {
+        self.events.iter().filter_map(|e| match e {
+            AuditEvent::BundleRefusal { check, .. } => Some(*check),
             _ => None,
         })
     }

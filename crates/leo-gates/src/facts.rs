@@ -4,6 +4,7 @@
 //! [`Workflow`]: crate::Workflow
 
 use leo_artifact::{CommitSha, Sha256Digest};
+use leo_store::BundleCheck;
 use serde::{Deserialize, Serialize};
 
 use crate::checks::RequiredChecks;
@@ -47,7 +48,9 @@ pub struct Applied {
 pub struct BundleRefusal {
     /// The bundle refused (must be the handed-off one).
     pub bundle: Sha256Digest,
-    /// Why, e.g. the failed check or the conflicting paths.
+    /// The check that failed (recorded as the refusal's operation).
+    pub check: BundleCheck,
+    /// Why, e.g. the failed check's error or the conflicting paths.
     pub reason: Line,
 }
 

@@ -285,7 +285,8 @@ impl Workflow {
         })
     }
 
-    /// `claude_enforcing → needs_revision`: the enforcer refused the bundle.
+    /// `claude_enforcing → needs_revision`: the enforcer refused the bundle. The transition
+    /// and an [`AuditEvent::BundleRefusal`] naming the failed check are one batch.
     pub fn refuse_bundle(
         &mut self,
         actor: &Actor,
@@ -294,9 +295,21 @@ impl Workflow {
         sink: &mut dyn AuditSink,
     ) -> Result<()> {
         let c = Call::new(actor, Operation::RefuseBundle, at);
-        let check = |w: &Self| w.same_bundle(c.op, &facts.bundle).map(drop);
         let to = LabelState::NeedsRevision;
-        self.move_to(c, sink, to, facts.reason.as_str(), check, |_| {})
+        let decide = |w: &Self| {
+            let transition = w.transition(c, to, facts.reason.as_str())?;
+            let bundle = w.same_bundle(c.op, &facts.bundle)?;
+            let refusal = AuditEvent::BundleRefusal {
+                change: w.id.clone(),
+                actor: actor.clone(),
+                bundle,
+                check: facts.check,
+                at,
+                reason: facts.reason.clone(),
+            };
+            Ok((vec![transition, refusal], ()))
+        };
+        self.run(c, sink, decide, |w, ()| w.enter(to, at))
     }
 
     /// Records a required-check execution on the head commit (PLAN monitors the gates), in

@@ -15,7 +15,7 @@ use leo_attest::DsseSigner;
 use leo_gates::enforcer::demo::scratch;
 use leo_gates::*;
 use leo_sign::{RawKeyAlgorithm, RawKeyPair};
-use leo_store::RecordKind;
+use leo_store::{BundleCheck, RecordKind, RefusalCause};
 
 #[test]
 fn tampered_bundle_is_refused_and_the_refusal_recorded() {
@@ -47,14 +47,43 @@ fn tampered_bundle_is_refused_and_the_refusal_recorded() {
     assert_eq!(refusals.len(), 1, "{refusals:?}");
     assert_eq!(refusals[0].attempted_role, Role::Codex);
     assert!(refusals[0].reason.as_str().contains("digest mismatch"));
+    assert_eq!(refusals[0].operation.as_str(), "bundle_digest");
+    assert_eq!(
+        refusals[0].cause(),
+        RefusalCause::Bundle(BundleCheck::Digest)
+    );
+    assert_recorded_with_the_transition(&f, "PRD-7");
     // No signature and no CLAUDE-APPLIED handoff were recorded.
     assert!(f.records(RecordKind::ArtifactSignature).is_empty());
+}
+
+/// The bundle refusal of `change` was filed by the enforcer under `SignArtifacts`, in the
+/// same batch as its `needs_revision` transition (adjacent in the log, same time).
+#[track_caller]
+fn assert_recorded_with_the_transition(f: &Fixture, change: &str) {
+    let refusal = f
+        .records(RecordKind::Refusal)
+        .into_iter()
+        .find(|e| matches!(&e.event.record, leo_store::Record::Refusal(r) if r.change.as_str() == change))
+        .unwrap();
+    let transition = f
+        .records(RecordKind::LabelTransition)
+        .into_iter()
+        .find(|e| {
+            matches!(&e.event.record, leo_store::Record::LabelTransition(t)
+                if t.change.as_str() == change && t.to.as_str() == "needs_revision")
+        })
+        .unwrap();
+    assert_eq!(refusal.event.action, leo_store::Action::SignArtifacts);
+    assert_eq!(refusal.actor, Role::ClaudeExec);
+    assert_eq!(refusal.event.recorded_at, transition.event.recorded_at);
+    assert_eq!(refusal.seq, transition.seq + 1);
 }
 
 #[test]
 fn bundle_signed_by_an_untrusted_builder_key_is_refused() {
     let f = Fixture::new();
-    let mut sink = MemorySink::default();
+    let mut sink = f.sink(8);
     let (mut wf, handoff) = f.hand_off("PRD-8", scratch::STAGING, "artifact.tar.gz", &mut sink);
     let (other, _) = leo_attest::SigningKey::generate_ed25519().unwrap();
     let trust = Trust::builder(other.public_key().clone(), enforcer_support::BUILDER_ID);
@@ -69,8 +98,18 @@ fn bundle_signed_by_an_untrusted_builder_key_is_refused() {
         .unwrap_err();
     assert!(matches!(err, Error::AttestationRejected { .. }), "{err:?}");
     assert_eq!(wf.state(), LabelState::NeedsRevision);
-    let last = sink.transitions().last().unwrap();
-    assert!(last.reason.as_str().contains("attestation rejected"));
+    // Recorded as a failed attestation check of the builder's bundle, not as a refused
+    // operation.
+    let refusals = f.refusals("PRD-8");
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    assert_eq!(refusals[0].attempted_role, Role::Codex);
+    assert_eq!(refusals[0].operation.as_str(), "bundle_attestation");
+    assert_eq!(
+        refusals[0].cause(),
+        RefusalCause::Bundle(BundleCheck::Attestation)
+    );
+    assert!(refusals[0].reason.as_str().contains("attestation rejected"));
+    assert_recorded_with_the_transition(&f, "PRD-8");
 }
 
 /// A patch made against an older merge-base than the bundle names: it does not apply.
@@ -87,14 +126,61 @@ fn conflicting_patch_goes_to_needs_revision_with_the_conflicting_paths() {
         head: patch.revisions.head.clone(),
         merge_base: moved,
     };
-    let (err, wf, sink) = refused(&f, revisions, patch.bytes, "PRD-9", "feature/stale");
+    let (path, hash) = signed_bundle(&f, revisions, patch.bytes, "PRD-9.tar.gz");
+    let mut sink = f.sink(9);
+    let mut wf = handed_off(&f, "PRD-9", hash, &mut sink);
+    let err = f
+        .enforce(&f.trust(), &mut wf, &path, "feature/stale", &mut sink)
+        .unwrap_err();
     assert!(
         matches!(&err, Error::PatchConflict { paths } if paths == &["src/main.rs".to_owned()]),
         "{err:?}"
     );
     assert_eq!(wf.state(), LabelState::NeedsRevision);
-    assert!(last_reason(&sink).contains("src/main.rs"));
     assert!(!f.branch_exists("feature/stale"));
+    let refusals = f.refusals("PRD-9");
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    assert_eq!(refusals[0].operation.as_str(), "bundle_apply");
+    assert_eq!(
+        refusals[0].cause(),
+        RefusalCause::Bundle(BundleCheck::Apply)
+    );
+    assert!(refusals[0].reason.as_str().contains("src/main.rs"));
+    assert_recorded_with_the_transition(&f, "PRD-9");
+}
+
+/// The enforcer checks the attestation before it applies: a bundle whose provenance is
+/// untrusted *and* whose patch conflicts is refused by the attestation check. leo-score
+/// relies on that order (`BundleCheck::passed_attestation`): an apply refusal is a verified
+/// attestation.
+#[test]
+fn the_attestation_is_checked_before_the_patch_is_applied() {
+    let f = Fixture::new();
+    let moved = f.scratch.head.clone();
+    let patch =
+        leo_artifact::create_patch(&f.repo, f.scratch.base.as_str(), scratch::STAGING).unwrap();
+    let revisions = leo_artifact::Revisions {
+        base: moved.clone(),
+        head: patch.revisions.head.clone(),
+        merge_base: moved,
+    };
+    let (path, hash) = signed_bundle(&f, revisions, patch.bytes, "PRD-19.tar.gz");
+    let mut sink = f.sink(19);
+    let mut wf = handed_off(&f, "PRD-19", hash, &mut sink);
+    let (other, _) = leo_attest::SigningKey::generate_ed25519().unwrap();
+    let trust = Trust::builder(other.public_key().clone(), enforcer_support::BUILDER_ID);
+    let err = f
+        .enforce(&trust, &mut wf, &path, "feature/both", &mut sink)
+        .unwrap_err();
+    assert!(matches!(err, Error::AttestationRejected { .. }), "{err:?}");
+    let refusals = f.refusals("PRD-19");
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    assert_eq!(
+        refusals[0].cause(),
+        RefusalCause::Bundle(BundleCheck::Attestation)
+    );
+    assert!(BundleCheck::Apply.passed_attestation());
+    assert!(!f.branch_exists("feature/both"));
 }
 
 #[test]
@@ -106,7 +192,7 @@ fn an_enforcer_signing_with_the_builders_key_is_refused_and_recorded() {
     shared.save_secret(&key_file).unwrap();
     let der = std::fs::read(&key_file).unwrap();
     let f = Fixture::with_builder_key(leo_attest::SigningKey::from_pkcs8_der(&der).unwrap());
-    let mut sink = MemorySink::default();
+    let mut sink = f.sink(10);
     let (mut wf, handoff) = f.hand_off("PRD-10", scratch::STAGING, "artifact.tar.gz", &mut sink);
 
     let trust = f.trust();
@@ -133,9 +219,18 @@ fn an_enforcer_signing_with_the_builders_key_is_refused_and_recorded() {
     );
     // Refused and recorded; the change did not move and no branch was created.
     assert_eq!(wf.state(), LabelState::ClaudeEnforcing);
-    let refusal = sink.refusals().last().unwrap();
-    assert_eq!(refusal.operation, Operation::Apply);
-    assert_eq!(refusal.actor.identity, f.codex.identity);
+    // A refused operation of the enforcer's (a gate bypass attempt), not a bundle refusal.
+    let refusals = f.refusals("PRD-10");
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    assert_eq!(refusals[0].attempted_role, Role::ClaudeExec);
+    assert_eq!(refusals[0].operation.as_str(), Operation::Apply.as_str());
+    assert_eq!(refusals[0].cause(), RefusalCause::Operation);
+    assert!(
+        refusals[0]
+            .reason
+            .as_str()
+            .contains(&format!("[identity {}]", f.codex.identity))
+    );
     assert!(!f.branch_exists("feature/reused"));
 }
 
@@ -385,7 +480,7 @@ fn handed_off(
     f: &Fixture,
     change: &str,
     hash: leo_artifact::Sha256Digest,
-    sink: &mut MemorySink,
+    sink: &mut dyn AuditSink,
 ) -> Workflow {
     let mut wf = Workflow::start(
         change.parse().unwrap(),
@@ -469,6 +564,10 @@ fn an_applied_tree_that_is_not_the_heads_is_a_recorded_bundle_refusal() {
     );
     assert_eq!(wf.state(), LabelState::NeedsRevision);
     assert!(last_reason(&sink).contains("head tree"));
+    assert_eq!(
+        sink.bundle_refusals().collect::<Vec<_>>(),
+        [BundleCheck::Apply]
+    );
     assert!(!f.branch_exists("feature/mismatch"));
     assert!(!sig.exists());
 }

@@ -117,6 +117,7 @@ fn perform(fx: &mut Fx, w: &Who, s: &Step) {
             &who_for(w, Role::ClaudeExec),
             BundleRefusal {
                 bundle: bundle(*b),
+                check: leo_store::BundleCheck::Apply,
                 reason: Line::new("r", "conflict").unwrap(),
             },
             at,

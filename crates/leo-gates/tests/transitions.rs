@@ -278,6 +278,7 @@ fn enforcer_must_apply_and_refuse_the_handed_off_bundle() {
             &actor(Role::ClaudeExec),
             BundleRefusal {
                 bundle: bundle(9),
+                check: leo_store::BundleCheck::Digest,
                 reason,
             },
             at,

@@ -5,9 +5,9 @@
 //! | alert | Prometheus (over the exposition) | LEO (over the store, one window) |
 //! |---|---|---|
 //! | UnsignedArtifactDetected | `increase(ehg_unsigned_artifacts_applied_total[5m]) > 0` | an unsigned bundle applied in the window |
-//! | GateBypassAttempt | `increase(ehg_gate_bypass_attempts_total[5m]) > 0` | a bypass attempt refused in the window |
+//! | GateBypassAttempt | `increase(ehg_gate_bypass_attempts_total[5m]) > 0` | an operation refused in the window (a bundle refusal is not one: [`crate::source`]) |
 //! | LowSecurityScore | `ehg_security_score < 70` for 10 min | the score of the window and of the window ending 10 min earlier both < 70 |
-//! | SLSAVerificationFailureRate | failed / all attestation checks > 10 % (15 min rate) | failed / all checks in the window > 10 % |
+//! | SLSAVerificationFailureRate | failed / all attestation checks > 10 % (15 min rate) | failed / all checks in the window > 10 % (failed: the attestation check's bundle refusals; verified: `[CLAUDE-APPLIED]` handoffs) |
 //! | PolicyViolationSpike | > 10 violations in one minute | some minute of the window has > 10 violations |
 //! | LaneHandoffTimeout | P95 handoff time > 10 min (1 h rate, histogram buckets) | P95 (nearest rank, exact samples) > 600 s |
 //!
@@ -405,7 +405,7 @@ mod tests {
     #[test]
     fn thresholds_are_strict() {
         let att = |verified| Fact::Attestation {
-            bundle: Sha256Digest::of(b"x"),
+            bundle: Some(Sha256Digest::of(b"x")),
             verified,
             slsa_level: Some(3),
         };
@@ -486,7 +486,7 @@ mod tests {
         perfect_facts.push((
             2,
             Fact::Attestation {
-                bundle: Sha256Digest::of(&[1]),
+                bundle: Some(Sha256Digest::of(&[1])),
                 verified: true,
                 slsa_level: Some(3),
             },

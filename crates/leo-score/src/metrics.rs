@@ -20,6 +20,7 @@
 //! | `ehg_unsigned_artifacts` | gauge | |
 //! | `ehg_unsigned_artifacts_applied_total` | counter | |
 //! | `ehg_gate_bypass_attempts_total` | counter | |
+//! | `ehg_bundle_refusals_total` | counter | `check` (`bundle_digest`, `bundle_contents`, `bundle_attestation`, `bundle_sbom`, `bundle_apply`) |
 //! | `ehg_plan_verdicts_total` | counter | `verdict` |
 //! | `ehg_security_score` | gauge | (lower bound: unknown components count 0) |
 //! | `ehg_security_score_max` | gauge | (upper bound) |
@@ -247,6 +248,16 @@ pub fn registry(s: &Snapshot<'_>) -> Registry {
         "Operations refused as gate bypass attempts",
         t.bypass_attempts,
     );
+    let refusals = counter_family(
+        &mut reg,
+        "ehg_bundle_refusals",
+        "Handed-off bundles the enforcer refused, by the check that failed",
+    );
+    for check in leo_store::BundleCheck::ALL {
+        refusals
+            .get_or_create(&vec![("check", check.as_str().into())])
+            .inc_by(t.bundle_refusals.get(&check).copied().unwrap_or(0));
+    }
     let verdicts = counter_family(&mut reg, "ehg_plan_verdicts", "PLAN verdicts, by verdict.");
     for (verdict, n) in &t.verdicts {
         verdicts

@@ -1,7 +1,7 @@
 //! Synthetic, deterministic activity for examples, tests, benchmarks and demo reports.
 
 use leo_artifact::{PlanVerdict, Sha256Digest};
-use leo_store::{GateOutcome, HandoffStage, Timestamp};
+use leo_store::{BundleCheck, GateOutcome, HandoffStage, Timestamp};
 
 use crate::tally::{Fact, MICROS_PER_SEC, Observation, PolicyOutcome};
 
@@ -24,9 +24,10 @@ fn per_mille(i: u64, salt: u64) -> u64 {
 }
 
 /// About `n` observations (whole bundle journeys of [`FACTS_PER_BUNDLE`]) spread evenly over
-/// `[start, start + span_secs)`: ~95 % of bundles signed, ~96 % attested (SLSA L3), ~10 % of
-/// gate runs failing, ~5 % of policy evaluations failing, a rare bypass attempt; handoffs take
-/// 2 to 14 minutes. `quality` (0..=1000) lowers the good rates for trend charts.
+/// `[start, start + span_secs)`: ~95 % of bundles signed, ~96 % attested (SLSA L3; the others
+/// refused by the attestation check, which a rebuilt bundle of the same hash then passes),
+/// ~10 % of gate runs failing, ~5 % of policy evaluations failing, a rare bypass attempt;
+/// handoffs take 2 to 14 minutes. `quality` (0..=1000) lowers the good rates for trend charts.
 pub fn journeys(
     n: usize,
     start: Timestamp,
@@ -71,15 +72,33 @@ pub fn journeys(
                 },
             );
         }
-        let verified = per_mille(i, 3) >= 40 + lapse / 2;
-        push(
-            20,
-            Fact::Attestation {
-                bundle,
-                verified,
-                slsa_level: Some(if per_mille(i, 4) < 950 { 3 } else { 2 }),
-            },
-        );
+        if per_mille(i, 3) >= 40 + lapse / 2 {
+            push(
+                20,
+                Fact::Attestation {
+                    bundle: Some(bundle),
+                    verified: true,
+                    slsa_level: Some(if per_mille(i, 4) < 950 { 3 } else { 2 }),
+                },
+            );
+        } else {
+            // What the store says of a refused bundle: the check, and a failed attestation
+            // that names no bundle.
+            push(
+                20,
+                Fact::BundleRefusal {
+                    check: BundleCheck::Attestation,
+                },
+            );
+            push(
+                20,
+                Fact::Attestation {
+                    bundle: None,
+                    verified: false,
+                    slsa_level: None,
+                },
+            );
+        }
         let handoff = 120 + per_mille(i, 5) * 720 / 1000;
         push(
             handoff,
@@ -135,9 +154,10 @@ pub fn journeys(
 }
 
 /// Appends `observations` to a store as the records [`crate::source`] reads them from, so
-/// that scanning the store gives back the same facts (attestations are implied by
-/// `[CLAUDE-APPLIED]` handoffs and are not written). PLAN files the verdicts, the enforcer
-/// everything else; `batch` events go in one transaction.
+/// that scanning the store gives back the same facts (attestations are not written: verified
+/// ones are implied by `[CLAUDE-APPLIED]` handoffs, failed ones by the attestation check's
+/// bundle refusal). PLAN files the verdicts, the enforcer everything else; `batch` events go
+/// in one transaction.
 pub fn seed_store(
     enforcer: &mut leo_store::EnforcerHandle,
     supervisor: &mut leo_store::SupervisorHandle,
@@ -257,6 +277,17 @@ pub fn seed_store(
                         attempted_role: Role::Codex,
                         operation: Text::new("operation", "merge")?,
                         reason: Text::new("reason", "gates have not passed")?,
+                    },
+                )),
+                Fact::BundleRefusal { check } => refusals.push(Event::new(
+                    id,
+                    Action::SignArtifacts,
+                    at,
+                    Refusal {
+                        change: Text::new("change", "PRD-1")?,
+                        attempted_role: Role::Codex,
+                        operation: Text::new("operation", check.as_str())?,
+                        reason: Text::new("reason", "the bundle failed a check")?,
                     },
                 )),
                 Fact::Attestation { .. } => {}

@@ -7,15 +7,22 @@
 //! | policy evaluation (`leo_policy_evaluations`) | [`Fact::Policy`]: pass → pass; fail and warn → fail (a violation, enforced or not); skip and error → other |
 //! | gate execution (`leo_gate_executions`) | [`Fact::Gate`] |
 //! | verification (`leo_verification_results`) | [`Fact::Verdict`] |
-//! | refusal (`leo_refusals`) | [`Fact::BypassAttempt`] (SOP §12.8 counts refused operations as gate bypass attempts) |
+//! | refusal (`leo_refusals`) of a bundle check ([`RefusalCause::Bundle`]) | [`Fact::BundleRefusal`]; the attestation check's also [`Fact::Attestation`] (failed, no bundle hash); the SBOM and apply checks' also [`Fact::Attestation`] (verified, no bundle hash: the enforcer checks the attestation before them, [`BundleCheck::passed_attestation`]) |
+//! | any other refusal ([`RefusalCause::Operation`]) | [`Fact::BypassAttempt`] (SOP §12.8 counts refused operations as gate bypass attempts) |
 //! | approval, signing key, label transition | none |
+//!
+//! A refusal's cause is typed by its stored `operation` ([`leo_store::BundleCheck`]'s names,
+//! written by leo-gates' enforcer), never read from its free-text reason. Refusals recorded
+//! before bundle refusals named their check (operation `handoff` by CODEX) count as bypass
+//! attempts.
 //!
 //! Why a `[CLAUDE-APPLIED]` handoff is the verified-attestation evidence: the enforcer applies
 //! a bundle only after `leo_attest::verify_bundle_attestation` accepted its signed SLSA
 //! provenance against the trusted builder keys and provenance policy (leo-gates,
 //! `enforcer::verify_handoff`); a bundle whose attestation is rejected is refused, never
-//! applied. The trail records no SLSA *level* for it, so levels stay unknown (the per-level
-//! coverage series are absent, not 0).
+//! applied, and that refusal (operation `bundle_attestation`) is the failed check. The trail
+//! records no SLSA *level*, so levels stay unknown (the per-level coverage series are absent,
+//! not 0).
 //!
 //! The read is one indexed range scan per record kind of the store's projection
 //! ([`Reader::for_each_projected`]: only the columns above, no full decode); the [`Tally`](crate::Tally)
@@ -24,7 +31,10 @@
 
 use std::ops::ControlFlow;
 
-use leo_store::{Entry, HandoffStage, PolicyResult, Projected, Reader, RecordKind, Timestamp};
+use leo_store::{
+    BundleCheck, Entry, HandoffStage, PolicyResult, Projected, Reader, RecordKind, RefusalCause,
+    Timestamp,
+};
 
 use crate::error::Result;
 use crate::tally::{Fact, Observation, PolicyOutcome, Window};
@@ -41,18 +51,15 @@ pub const SCANNED_KINDS: [RecordKind; 6] = [
 
 /// The facts an entry carries (at most two).
 pub fn facts_of(entry: &Entry) -> impl Iterator<Item = Observation<'_>> {
-    let record = &entry.event.record;
     facts_of_projected(
-        record.kind(),
         entry.event.recorded_at,
-        Projected::of_record(record),
+        Projected::of_record(&entry.event.record),
     )
 }
 
-/// The facts a [projected row](leo_store::projection) of `kind` carries (at most two): the
-/// same as [`facts_of`] gives for the decoded entry.
+/// The facts a [projected row](leo_store::projection) carries (at most two): the same as
+/// [`facts_of`] gives for the decoded entry.
 pub fn facts_of_projected(
-    kind: RecordKind,
     at: Timestamp,
     record: Projected<'_>,
 ) -> impl Iterator<Item = Observation<'_>> {
@@ -63,7 +70,7 @@ pub fn facts_of_projected(
                 bundle: bundle_hash,
             }),
             (stage == HandoffStage::ClaudeApplied).then_some(Fact::Attestation {
-                bundle: bundle_hash,
+                bundle: Some(bundle_hash),
                 verified: true,
                 slsa_level: None,
             }),
@@ -102,7 +109,21 @@ pub fn facts_of_projected(
             None,
         ),
         Projected::Verification { verdict } => (Some(Fact::Verdict(verdict)), None),
-        _ if kind == RecordKind::Refusal => (Some(Fact::BypassAttempt), None),
+        Projected::Refusal {
+            cause: RefusalCause::Bundle(check),
+        } => (
+            Some(Fact::BundleRefusal { check }),
+            (check == BundleCheck::Attestation || check.passed_attestation()).then_some(
+                Fact::Attestation {
+                    bundle: None,
+                    verified: check != BundleCheck::Attestation,
+                    slsa_level: None,
+                },
+            ),
+        ),
+        Projected::Refusal {
+            cause: RefusalCause::Operation,
+        } => (Some(Fact::BypassAttempt), None),
         _ => (None, None),
     };
     first
@@ -148,7 +169,7 @@ pub fn scan(
 ) -> Result<u64> {
     each_kind(window, |kind, from, to| {
         Ok(reader.for_each_projected(kind, from, to, |row| {
-            facts_of_projected(kind, row.recorded_at, row.record).for_each(|o| visit(&o));
+            facts_of_projected(row.recorded_at, row.record).for_each(|o| visit(&o));
             ControlFlow::Continue(())
         })?)
     })

@@ -8,8 +8,8 @@
 //! - it is *attested* when a verified attestation for its hash was recorded before the
 //!   window's end (the attestation may predate the window), and *signed* likewise with an
 //!   artifact signature;
-//! - policy evaluations, gate executions, verdicts and bypass attempts count when recorded in
-//!   the window;
+//! - policy evaluations, gate executions, verdicts, bundle refusals, failed attestation checks
+//!   and bypass attempts count when recorded in the window;
 //! - an *unsigned artifact applied* is a `[CLAUDE-APPLIED]` handoff for a bundle with no
 //!   signature recorded before it: an unsigned artifact that was not blocked;
 //! - a handoff's duration runs from the bundle's first `[CODEX-READY]` to its first
@@ -20,7 +20,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use leo_artifact::{PlanVerdict, Sha256Digest};
-use leo_store::{GateOutcome, HandoffStage, Timestamp};
+use leo_store::{BundleCheck, GateOutcome, HandoffStage, Timestamp};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -115,12 +115,20 @@ pub enum Fact<'a> {
     },
     /// An attestation (SLSA provenance) of a bundle was checked.
     Attestation {
-        /// The bundle hash.
-        bundle: Sha256Digest,
+        /// The bundle hash (`None`: the record does not name it, as the refusal of a bundle
+        /// whose attestation failed does not). Only a verified attestation of a named bundle
+        /// counts for coverage.
+        bundle: Option<Sha256Digest>,
         /// Whether it verified.
         verified: bool,
         /// Its SLSA build level, when known.
         slsa_level: Option<u8>,
+    },
+    /// The enforcer refused a handed-off bundle because this check failed: a verdict on the
+    /// builder's work, not a bypass attempt.
+    BundleRefusal {
+        /// The check that failed.
+        check: BundleCheck,
     },
     /// A bundle was signed.
     Signature {
@@ -147,7 +155,8 @@ pub enum Fact<'a> {
     },
     /// PLAN issued a verdict.
     Verdict(PlanVerdict),
-    /// An operation was refused as a gate bypass attempt.
+    /// An operation was refused by a role, state, ordering or separation rule: a gate bypass
+    /// attempt.
     BypassAttempt,
 }
 
@@ -241,6 +250,8 @@ pub struct Tally {
     pub gates: BTreeMap<String, GateStats>,
     /// PLAN verdicts by verdict.
     pub verdicts: BTreeMap<&'static str, u64>,
+    /// Bundles the enforcer refused in the window, by the check that failed.
+    pub bundle_refusals: BTreeMap<BundleCheck, u64>,
     /// Gate bypass attempts in the window.
     pub bypass_attempts: u64,
     /// Observations counted (in the window, or evidence recorded before it).
@@ -282,7 +293,7 @@ impl Tally {
                 verified,
                 slsa_level,
             } => {
-                if verified {
+                if let (true, Some(bundle)) = (verified, bundle) {
                     let b = self.bundles.entry(*bundle.as_bytes()).or_default();
                     b.attested = Some(b.attested.unwrap_or(0).max(slsa_level.unwrap_or(0)));
                     self.levels_known |= slsa_level.is_some();
@@ -340,6 +351,7 @@ impl Tally {
                 stats.durations_ms.push(duration_ms);
             }
             Fact::Verdict(v) => *self.verdicts.entry(v.as_str()).or_default() += 1,
+            Fact::BundleRefusal { check } => *self.bundle_refusals.entry(check).or_default() += 1,
             Fact::BypassAttempt => self.bypass_attempts += 1,
         }
         self.observed += 1;
@@ -542,7 +554,7 @@ mod tests {
             backend: "sigstore",
         };
         let attested = |n, verified| Fact::Attestation {
-            bundle: b(n),
+            bundle: Some(b(n)),
             verified,
             slsa_level: Some(3),
         };
@@ -557,6 +569,15 @@ mod tests {
                 (14, applied(2)),
                 (14, applied(1)),
                 (15, attested(2, false)), // a failed check does not attest
+                // A refused bundle's failed check, which names no bundle.
+                (
+                    15,
+                    Fact::Attestation {
+                        bundle: None,
+                        verified: false,
+                        slsa_level: None,
+                    },
+                ),
                 (16, ready(3)),
                 (25, signed(3)), // after the window's end: ignored
                 (26, ready(4)),  // likewise
@@ -569,7 +590,7 @@ mod tests {
         assert_eq!(tally.unsigned_bundles(), 1);
         assert_eq!(
             (tally.attestations_verified, tally.attestations_failed),
-            (0, 1)
+            (0, 2)
         );
         assert_eq!(tally.handoffs_codex_to_claude, 3);
         assert_eq!(tally.handoffs_claude_to_plan, 2);
@@ -620,6 +641,25 @@ mod tests {
                 (4, Fact::Verdict(PlanVerdict::Pass)),
                 (5, Fact::BypassAttempt),
                 (10, Fact::BypassAttempt), // the window's end is exclusive
+                // Bundle refusals are not bypass attempts.
+                (
+                    6,
+                    Fact::BundleRefusal {
+                        check: BundleCheck::Apply,
+                    },
+                ),
+                (
+                    6,
+                    Fact::BundleRefusal {
+                        check: BundleCheck::Apply,
+                    },
+                ),
+                (
+                    7,
+                    Fact::BundleRefusal {
+                        check: BundleCheck::Sbom,
+                    },
+                ),
             ],
         );
         let i = tally.inputs();
@@ -631,7 +671,11 @@ mod tests {
         );
         assert_eq!(tally.verdicts.get("PASS"), Some(&1));
         assert_eq!(tally.bypass_attempts, 1);
-        assert_eq!(tally.observed, 9);
+        assert_eq!(
+            tally.bundle_refusals,
+            BTreeMap::from([(BundleCheck::Sbom, 1), (BundleCheck::Apply, 2)])
+        );
+        assert_eq!(tally.observed, 12);
     }
 
     #[test]

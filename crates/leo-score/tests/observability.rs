@@ -98,9 +98,24 @@ fn exposition_names_every_sop_metric() {
         "ehg_security_score_version 1",
         "ehg_drift_compliance_score 95",
         "# TYPE ehg_lane_handoff_duration_seconds histogram",
+        "# TYPE ehg_bundle_refusals_total counter",
+        "ehg_bundle_refusals_total{check=\"bundle_apply\"} 0",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
+    // Every failed attestation check is a refusal by the attestation check.
+    let value = |series: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series))
+            .map(|v| v.trim().parse::<u64>().unwrap())
+            .unwrap()
+    };
+    let failed = value("ehg_slsa_verifications_total{result=\"failed\"}");
+    assert!(failed > 0);
+    assert_eq!(
+        value("ehg_bundle_refusals_total{check=\"bundle_attestation\"}"),
+        failed
+    );
 }
 
 #[test]

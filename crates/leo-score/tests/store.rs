@@ -12,12 +12,18 @@ use leo_store::{BuilderHandle, EnforcerHandle, Location, SupervisorHandle, Times
 
 const T0: i64 = 1_767_225_600_000_000;
 
-#[test]
-fn a_seeded_store_scores_like_the_facts_it_was_seeded_with() {
+/// A new SQLite trail in a temporary directory (kept while the directory lives).
+fn temp_store() -> (tempfile::TempDir, Location) {
     let dir = tempfile::tempdir().unwrap();
-    let db: Location = format!("sqlite:{}", dir.path().join("leo.db").display())
+    let db = format!("sqlite:{}", dir.path().join("leo.db").display())
         .parse()
         .unwrap();
+    (dir, db)
+}
+
+#[test]
+fn a_seeded_store_scores_like_the_facts_it_was_seeded_with() {
+    let (_dir, db) = temp_store();
     let facts = journeys(2_000, Timestamp::from_unix_micros(T0), 3 * 86_400, 900);
     {
         let mut enforcer = EnforcerHandle::open(&db, None).unwrap();
@@ -50,6 +56,10 @@ fn a_seeded_store_scores_like_the_facts_it_was_seeded_with() {
         (g.gate_runs, g.gate_successes)
     );
     assert_eq!(expected.bypass_attempts, got.bypass_attempts);
+    // Failed attestation checks are stored as the attestation check's bundle refusals.
+    assert!(got.attestations_failed > 0);
+    assert_eq!(expected.attestations_failed, got.attestations_failed);
+    assert_eq!(expected.bundle_refusals, got.bundle_refusals);
     assert_eq!(expected.verdicts, got.verdicts);
     assert_eq!(expected.handoff_seconds(), got.handoff_seconds());
     assert_eq!(expected.unsigned_applied(), got.unsigned_applied());
@@ -64,10 +74,7 @@ fn a_seeded_store_scores_like_the_facts_it_was_seeded_with() {
 
 #[test]
 fn the_projected_scan_sees_exactly_what_the_decoded_scan_sees() {
-    let dir = tempfile::tempdir().unwrap();
-    let db: Location = format!("sqlite:{}", dir.path().join("leo.db").display())
-        .parse()
-        .unwrap();
+    let (_dir, db) = temp_store();
     let facts = journeys(3_000, Timestamp::from_unix_micros(T0), 3 * 86_400, 900);
     {
         let mut enforcer = EnforcerHandle::open(&db, None).unwrap();
@@ -91,4 +98,105 @@ fn the_projected_scan_sees_exactly_what_the_decoded_scan_sees() {
         assert!(projected.len() as u64 > n / 2, "{} of {n}", projected.len());
         assert_eq!(projected, decoded);
     }
+}
+
+/// Refusals count by their typed cause, read from a real SQLite trail: the attestation
+/// check's refusals are failed SLSA verifications and not bypass attempts, an apply refusal
+/// is neither, a refused merge is a bypass attempt, and so is a refusal written before bundle
+/// refusals named their check (operation `handoff`).
+#[test]
+fn refusals_count_by_their_typed_cause() {
+    use leo_artifact::Sha256Digest;
+    use leo_score::alerts::{AlertKind, AlertState, evaluate};
+    use leo_score::{Fact, Observation};
+    use leo_store::{Action, BundleCheck, Event, HandoffStage, Refusal, RefusalCause, Role, Text};
+
+    let (_dir, db) = temp_store();
+    let at = |secs: i64| Timestamp::from_unix_micros(T0 + secs * 1_000_000);
+    let refused = |secs, check| Observation {
+        at: at(secs),
+        fact: Fact::BundleRefusal { check },
+    };
+    // Eight applied bundles, and below one refused at the apply (its attestation had
+    // verified): nine verified attestations.
+    let mut facts: Vec<Observation<'_>> = (0..8u8)
+        .map(|n| Observation {
+            at: at(i64::from(n)),
+            fact: Fact::Handoff {
+                stage: HandoffStage::ClaudeApplied,
+                bundle: Sha256Digest::of(&[n]),
+            },
+        })
+        .collect();
+    facts.push(refused(10, BundleCheck::Attestation));
+    facts.push(refused(11, BundleCheck::Apply));
+    facts.push(refused(20, BundleCheck::Attestation));
+    // Seeded as a refused merge.
+    facts.push(Observation {
+        at: at(50),
+        fact: Fact::BypassAttempt,
+    });
+    {
+        let mut enforcer = EnforcerHandle::open(&db, None).unwrap();
+        let mut supervisor = SupervisorHandle::open(&db, None).unwrap();
+        seed_store(&mut enforcer, &mut supervisor, &facts, 100).unwrap();
+        let legacy = Refusal {
+            change: Text::new("change", "PRD-2").unwrap(),
+            attempted_role: Role::Codex,
+            operation: Text::new("operation", "handoff").unwrap(),
+            reason: Text::new("reason", "attestation rejected: no trusted signature").unwrap(),
+        };
+        assert_eq!(legacy.cause(), RefusalCause::Operation);
+        enforcer
+            .append(Event::new(
+                "legacy-refusal".parse().unwrap(),
+                Action::SignArtifacts,
+                at(51),
+                legacy,
+            ))
+            .unwrap();
+    }
+    let mut reader = BuilderHandle::open(&db).unwrap();
+    let tally_of = |reader: &mut leo_store::Reader, secs: i64| {
+        let window = Window::new(at(0), at(secs)).unwrap();
+        let (mut projected, mut decoded) = (Vec::new(), Vec::new());
+        let mut tally = Tally::new(window);
+        scan(reader, window, |o| {
+            tally.observe(o);
+            projected.push(format!("{o:?}"));
+        })
+        .unwrap();
+        scan_decoded(reader, window, |o| decoded.push(format!("{o:?}"))).unwrap();
+        assert_eq!(projected, decoded);
+        let alerts = evaluate(&tally, None).unwrap();
+        let state = |kind| alerts.iter().find(|a| a.rule.kind == kind).unwrap().state;
+        (
+            state(AlertKind::SlsaVerificationFailureRate),
+            state(AlertKind::GateBypassAttempt),
+            tally,
+        )
+    };
+
+    // 1 failed of 10 checks: exactly 10 %, not above; the apply refusal is a verified
+    // attestation, not a bypass attempt.
+    let (slsa, bypass, t) = tally_of(&mut reader, 15);
+    assert_eq!((t.attestations_verified, t.attestations_failed), (9, 1));
+    assert_eq!(t.bypass_attempts, 0);
+    assert_eq!(
+        t.bundle_refusals,
+        [(BundleCheck::Attestation, 1), (BundleCheck::Apply, 1)].into()
+    );
+    assert_eq!((slsa, bypass), (AlertState::Inactive, AlertState::Inactive));
+
+    // 2 failed of 11: above 10 %; still no bypass attempt.
+    let (slsa, bypass, t) = tally_of(&mut reader, 30);
+    assert_eq!((t.attestations_verified, t.attestations_failed), (9, 2));
+    assert_eq!(t.bypass_attempts, 0);
+    assert_eq!((slsa, bypass), (AlertState::Firing, AlertState::Inactive));
+
+    // The refused merge and the legacy refusal are bypass attempts.
+    let (_, bypass, t) = tally_of(&mut reader, 60);
+    assert_eq!(t.bypass_attempts, 2);
+    assert_eq!(t.attestations_failed, 2);
+    assert_eq!(bypass, AlertState::Firing);
 }

@@ -1,5 +1,6 @@
 //! Records of the two-lane workflow itself (schema version 2): label transitions (SOP §3),
-//! refused operations (SOP §12.8 "gate bypass attempts"), artifact signatures (which backend
+//! refused operations (the enforcer's refused bundles by [`BundleCheck`], and SOP §12.8
+//! "gate bypass attempts"), artifact signatures (which backend
 //! signed, and why Sigstore was not used, SOP §10.3) and policy evaluations (SOP §11).
 
 use leo_artifact::Sha256Digest;
@@ -24,18 +25,114 @@ pub struct LabelTransition {
     pub reason: Text,
 }
 
-/// A refused operation (`leo_refusals`), recorded by the role that refused it; SOP §12.8
-/// counts these as gate bypass attempts.
+/// A refused operation (`leo_refusals`), recorded by the role that refused it. What it was
+/// is typed by [`Refusal::cause`]: the enforcer's refusal of a handed-off bundle names the
+/// [`BundleCheck`] that failed; any other refused operation is what SOP §12.8 counts as a
+/// gate bypass attempt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Refusal {
     /// The change the operation targeted.
     pub change: Text,
     /// The role that attempted it (may be the builder, which cannot write itself).
     pub attempted_role: Role,
-    /// The operation, e.g. `issue_verdict` or `merge`.
+    /// The operation, e.g. `issue_verdict` or `merge`; for a refused bundle, the check that
+    /// refused it ([`BundleCheck::as_str`]).
     pub operation: Text,
     /// Why it was refused.
     pub reason: Text,
+}
+
+impl Refusal {
+    /// What was refused, from the `operation` column (see [`RefusalCause::of_operation`]).
+    pub fn cause(&self) -> RefusalCause {
+        RefusalCause::of_operation(self.operation.as_str())
+    }
+}
+
+/// Which of the enforcer's checks refused a handed-off bundle (SOP §4.1 steps 3–5): the
+/// `operation` of the [`Refusal`] it records beside `claude_enforcing → needs_revision`.
+/// A verdict on the builder's work, not an attempt to bypass a gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum BundleCheck {
+    /// The bundle's bytes are not the handed-off digest (`bundle_digest`).
+    #[serde(rename = "bundle_digest")]
+    Digest,
+    /// The container could not be read within its limits (`bundle_contents`).
+    #[serde(rename = "bundle_contents")]
+    Contents,
+    /// The signed SLSA provenance did not verify against the trusted builder keys and
+    /// provenance policy (`bundle_attestation`).
+    #[serde(rename = "bundle_attestation")]
+    Attestation,
+    /// The SBOM is unreadable or not compliant (`bundle_sbom`).
+    #[serde(rename = "bundle_sbom")]
+    Sbom,
+    /// The patch did not apply on the merge-base, or the applied tree is not the builder's
+    /// head tree (`bundle_apply`).
+    #[serde(rename = "bundle_apply")]
+    Apply,
+}
+
+impl BundleCheck {
+    /// Every check, in the enforcer's order.
+    pub const ALL: [BundleCheck; 5] = [
+        BundleCheck::Digest,
+        BundleCheck::Contents,
+        BundleCheck::Attestation,
+        BundleCheck::Sbom,
+        BundleCheck::Apply,
+    ];
+
+    /// The stored name (the refusal's `operation` column, also the serde name).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BundleCheck::Digest => "bundle_digest",
+            BundleCheck::Contents => "bundle_contents",
+            BundleCheck::Attestation => "bundle_attestation",
+            BundleCheck::Sbom => "bundle_sbom",
+            BundleCheck::Apply => "bundle_apply",
+        }
+    }
+
+    /// Whether a bundle refused by this check had passed the attestation check: the
+    /// enforcer (leo-gates, `enforcer::verify_handoff` then the apply) runs the checks in
+    /// [`BundleCheck::ALL`]'s order and stops at the first failure, so a bundle refused for
+    /// its SBOM or its patch had its signed provenance verified (leo-gates' enforcer tests
+    /// pin that order).
+    pub const fn passed_attestation(self) -> bool {
+        matches!(self, BundleCheck::Sbom | BundleCheck::Apply)
+    }
+
+    /// The check a stored name names; `None` for any other operation.
+    pub fn from_operation(operation: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == operation)
+    }
+}
+
+impl std::fmt::Display for BundleCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a [`Refusal`] refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RefusalCause {
+    /// The enforcer refused a handed-off bundle because this check failed.
+    Bundle(BundleCheck),
+    /// Any other operation, refused by a role, state, ordering or separation rule: an
+    /// unauthorized or out-of-order attempt (SOP §12.8 "gate bypass attempts"). Rows written
+    /// before bundle refusals named their check (operation `handoff`, attempted by CODEX)
+    /// read as this too.
+    Operation,
+}
+
+impl RefusalCause {
+    /// The cause a stored `operation` says: a [`BundleCheck`] name, or any other operation
+    /// (the workflow writes many operation names; none is an error).
+    pub fn of_operation(operation: &str) -> Self {
+        BundleCheck::from_operation(operation).map_or(RefusalCause::Operation, RefusalCause::Bundle)
+    }
 }
 
 /// Which signing backend produced an artifact signature.
@@ -175,6 +272,51 @@ mod tests {
         ));
         sig.fallback_reason = None;
         sig.check().unwrap();
+    }
+
+    #[test]
+    fn bundle_checks_round_trip_and_other_operations_are_operations() {
+        for c in BundleCheck::ALL {
+            assert_eq!(BundleCheck::from_operation(c.as_str()), Some(c));
+            assert_eq!(
+                serde_json::to_string(&c).unwrap(),
+                format!("\"{}\"", c.as_str())
+            );
+            assert_eq!(
+                RefusalCause::of_operation(c.as_str()),
+                RefusalCause::Bundle(c)
+            );
+        }
+        let passed: Vec<_> = BundleCheck::ALL
+            .into_iter()
+            .filter(|c| c.passed_attestation())
+            .collect();
+        assert_eq!(passed, [BundleCheck::Sbom, BundleCheck::Apply]);
+        // The legacy spelling of a refused bundle, and the workflow's operations.
+        for op in [
+            "handoff",
+            "merge",
+            "issue_verdict",
+            "",
+            "BUNDLE_DIGEST",
+            "bundle_",
+        ] {
+            assert_eq!(
+                RefusalCause::of_operation(op),
+                RefusalCause::Operation,
+                "{op}"
+            );
+        }
+        let refusal = Refusal {
+            change: text("PRD-1"),
+            attempted_role: Role::Codex,
+            operation: text("bundle_attestation"),
+            reason: text("attestation rejected"),
+        };
+        assert_eq!(
+            refusal.cause(),
+            RefusalCause::Bundle(BundleCheck::Attestation)
+        );
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub mod verify;
 pub use backend::{CheckpointRow, RawEntry};
 pub use codec::{Entry, Event};
 pub use error::{Error, Result};
+pub use flow::{BundleCheck, RefusalCause};
 pub use merkle::{Hash, MerkleTree};
 pub use note::{Checkpoint, NoteSigner, NoteVerifier, load_secret_key, save_secret_key};
 pub use projection::{Projected, ProjectedRow};

@@ -3,9 +3,9 @@
 //!
 //! [`Reader::for_each_of_kind`](crate::Reader::for_each_of_kind) decodes and field-checks
 //! every column of every row (event id, actor, action, hashes, free text, commit SHAs),
-//! which costs more than the score computed from it. [`Reader::for_each_projected`]
-//! (crate::Reader::for_each_projected) selects instead, from the same `(kind, recorded_at)`
-//! index joined to the kind's table, only:
+//! which costs more than the score computed from it.
+//! [`Reader::for_each_projected`](crate::Reader::for_each_projected) selects instead, from
+//! the same `(kind, recorded_at)` index joined to the kind's table, only:
 //!
 //! | kind | projected |
 //! |---|---|
@@ -14,6 +14,7 @@
 //! | policy evaluation | policy, result |
 //! | gate execution | gate name, outcome, duration |
 //! | verification | verdict |
+//! | refusal | its cause, from `operation` ([`RefusalCause`]: a bundle check's name, or any other operation) |
 //! | every other kind | nothing but `seq` and `recorded_at` ([`Projected::Recorded`]) |
 //!
 //! **A read model, not a verification.** The values are those stored. Each projected column
@@ -48,7 +49,7 @@ use std::ops::ControlFlow;
 use leo_artifact::{PlanVerdict, Sha256Digest};
 
 use crate::error::{Error, Result};
-use crate::flow::{PolicyResult, SignatureBackend};
+use crate::flow::{PolicyResult, RefusalCause, SignatureBackend};
 use crate::record::{GateOutcome, HandoffStage, Record, RecordKind, Timestamp};
 
 /// What the projection keeps of one record (see the [module documentation](self)).
@@ -90,8 +91,13 @@ pub enum Projected<'a> {
         /// The verdict.
         verdict: PlanVerdict,
     },
-    /// A record of a kind whose projection is its time alone (refusal, approval, signing
-    /// key, label transition).
+    /// A refused operation.
+    Refusal {
+        /// What was refused: a bundle check, or any other operation.
+        cause: RefusalCause,
+    },
+    /// A record of a kind whose projection is its time alone (approval, signing key, label
+    /// transition).
     Recorded,
 }
 
@@ -119,6 +125,7 @@ impl<'a> Projected<'a> {
             Record::Verification(v) => Projected::Verification {
                 verdict: v.verdict.verdict(),
             },
+            Record::Refusal(r) => Projected::Refusal { cause: r.cause() },
             _ => Projected::Recorded,
         }
     }
@@ -146,6 +153,7 @@ pub(crate) const fn projected_columns(kind: RecordKind) -> &'static [&'static st
         RecordKind::PolicyEvaluation => &["policy", "result"],
         RecordKind::GateExecution => &["gate_name", "outcome", "duration_ms"],
         RecordKind::Verification => &["verdict"],
+        RecordKind::Refusal => &["operation"],
         _ => &[],
     }
 }
@@ -361,6 +369,12 @@ pub(crate) fn decode_row<'r>(
         RecordKind::Verification => Projected::Verification {
             verdict: named(row, c, "verdict", verdict)?,
         },
+        RecordKind::Refusal => Projected::Refusal {
+            cause: RefusalCause::of_operation(utf8(
+                "operation",
+                required("operation", row.text(c, "operation")?)?,
+            )?),
+        },
         _ => Projected::Recorded,
     };
     Ok(ProjectedRow {
@@ -473,6 +487,47 @@ mod tests {
                 Some(b)
             );
         }
+        for c in crate::flow::BundleCheck::ALL {
+            assert_eq!(
+                RefusalCause::of_operation(to_value(c).unwrap().as_str().unwrap()),
+                RefusalCause::Bundle(c)
+            );
+        }
+    }
+
+    #[test]
+    fn a_refusal_projects_its_cause_from_the_operation() {
+        use crate::flow::BundleCheck;
+        let mut ev = crate::samples::refusal("proj-refusal", 1).unwrap();
+        for (operation, cause) in [
+            ("merge", RefusalCause::Operation),
+            // Written before bundle refusals named their check.
+            ("handoff", RefusalCause::Operation),
+            (
+                BundleCheck::Attestation.as_str(),
+                RefusalCause::Bundle(BundleCheck::Attestation),
+            ),
+            (
+                BundleCheck::Apply.as_str(),
+                RefusalCause::Bundle(BundleCheck::Apply),
+            ),
+        ] {
+            ev.record.operation = crate::values::Text::new("operation", operation).unwrap();
+            let record = Record::Refusal(ev.record.clone());
+            let row = row_of(&record);
+            let got = decode_row(RecordKind::Refusal, &&row).unwrap();
+            assert_eq!(got.record, Projected::Refusal { cause });
+            assert_eq!(got.record, Projected::of_record(&record));
+        }
+        let mut row = row_of(&Record::Refusal(ev.record));
+        row.0[FIRST_RECORD_COLUMN] = Value::Text(None);
+        assert!(matches!(
+            decode_row(RecordKind::Refusal, &&row),
+            Err(Error::InvalidField {
+                field: "operation",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! 1. refuse early what changes nothing: wrong state, a branch name outside `feature/*`, an
 //!    existing feature branch;
 //! 2. verify ([`verify::verify_handoff`]); a failed check is a bundle refusal
-//!    ([`Workflow::refuse_bundle`] → `needs_revision`, the reason recorded) and its error;
+//!    ([`Workflow::refuse_bundle`] → `needs_revision`, the [`BundleCheck`] of
+//!    [`bundle_check`] and the reason recorded) and its error;
 //! 3. separation: the enforcer's identity, the raw-key fingerprint of every Ed25519 or
 //!    ECDSA P-256 key of its OpenPGP certificate (the same material as a builder key is the
 //!    same key), and the identity its signature was made with, must not be the builder's
@@ -28,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use leo_artifact::{CommitSha, Marker, Member, Sha256Digest};
 use leo_sign::{BackendSelection, PgpKey, SignatureReport, Signer, SignerIdentity, select_signer};
-use leo_store::{Role, Timestamp};
+use leo_store::{BundleCheck, Role, Timestamp};
 
 use self::git as gitrepo;
 use crate::audit::{AuditEvent, AuditSink, MemorySink, Operation, Refusal};
@@ -221,19 +222,18 @@ fn discard(pending: Option<&Path>, err: Error) -> Error {
     }
 }
 
-/// Whether an error is a verdict on the bundle (→ `needs_revision`) rather than on the
-/// environment.
-pub fn is_bundle_refusal(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::HandoffDigestMismatch { .. }
-            | Error::BundleRejected { .. }
-            | Error::AttestationRejected { .. }
-            | Error::SbomUnreadable { .. }
-            | Error::SbomNotCompliant { .. }
-            | Error::PatchConflict { .. }
-            | Error::TreeMismatch { .. }
-    )
+/// The bundle check an error is the failure of: `Some` for a verdict on the bundle
+/// (→ `needs_revision`, recorded as a refusal naming the check), `None` for an error about
+/// the environment.
+pub fn bundle_check(e: &Error) -> Option<BundleCheck> {
+    match e {
+        Error::HandoffDigestMismatch { .. } => Some(BundleCheck::Digest),
+        Error::BundleRejected { .. } => Some(BundleCheck::Contents),
+        Error::AttestationRejected { .. } => Some(BundleCheck::Attestation),
+        Error::SbomUnreadable { .. } | Error::SbomNotCompliant { .. } => Some(BundleCheck::Sbom),
+        Error::PatchConflict { .. } | Error::TreeMismatch { .. } => Some(BundleCheck::Apply),
+        _ => None,
+    }
 }
 
 /// `s` as a recordable single line: control characters become spaces, cut at
@@ -413,8 +413,9 @@ impl EnforcerLane<'_> {
         })
     }
 
-    /// A failed check on the bundle: `refuse_bundle` (→ `needs_revision`, reason recorded),
-    /// then the check's error. Errors about the environment pass through unrecorded.
+    /// A failed check on the bundle: `refuse_bundle` (→ `needs_revision`, the check and the
+    /// reason recorded), then the check's error. Errors about the environment pass through
+    /// unrecorded.
     fn refuse(
         &self,
         workflow: &mut Workflow,
@@ -424,16 +425,20 @@ impl EnforcerLane<'_> {
         sink: &mut dyn FlowSink,
     ) -> Error {
         sink.unstage();
-        if !is_bundle_refusal(&err) {
+        let Some(check) = bundle_check(&err) else {
             return err;
-        }
+        };
         let reason = match reason_line(&err.to_string()) {
             Ok(r) => r,
             Err(e) => return e,
         };
         match workflow.refuse_bundle(
             &self.actor,
-            BundleRefusal { bundle, reason },
+            BundleRefusal {
+                bundle,
+                check,
+                reason,
+            },
             at,
             sink.as_audit(),
         ) {

@@ -9,11 +9,11 @@
 //! | + staged `CodexReady` | `HandoffEvent` `CODEX_READY` | enforcer, `SignArtifacts` (it takes the bundle in) |
 //! | + staged `ClaudeApplied` | `HandoffEvent` `CLAUDE_APPLIED` | enforcer, `CreatePr` |
 //! | + staged signature | `ArtifactSignature` | enforcer, `SignArtifacts` |
-//! | enforcer refuses a bundle (`claude_enforcing → needs_revision`) | also a `Refusal` of the builder's handoff | enforcer, `SignArtifacts` |
+//! | `BundleRefusal` (with `claude_enforcing → needs_revision`, same batch) | `Refusal` attempted by the builder, `operation` the failed [`BundleCheck`](leo_store::BundleCheck) (`bundle_digest`, `bundle_contents`, `bundle_attestation`, `bundle_sbom`, `bundle_apply`) | enforcer, `SignArtifacts` |
 //! | `GateRun` (finished) | `GateExecution` with its duration | supervisor, `MonitorGates` |
 //! | `Verdict` | `VerificationResult` (confidence: the floored aggregate; inputs: the bundle and the SHA-256 of the full verdict record) | supervisor, `IssueVerdict` |
 //! | `LeadDecision` | `ApprovalDecision` | LEAD, `EscalationReview` |
-//! | `Refusal` | `Refusal` | the actor's role (the builder's by the enforcer, under `DatabaseWrites`) |
+//! | `Refusal` | `Refusal`, `operation` the workflow operation refused (a gate bypass attempt) | the actor's role (the builder's by the enforcer, under `DatabaseWrites`) |
 //!
 //! The store's records carry the role, not the signing identity, so the identity is appended
 //! to each reason or summary (`… [identity <fingerprint>]`): the trail shows role separation.
@@ -38,10 +38,11 @@ use leo_store::{
     VerificationResult, WriterHandle, WriterRole,
 };
 
-use crate::audit::{AuditEvent, AuditSink, Operation};
+use crate::audit::{AuditEvent, AuditSink};
 use crate::error::SinkError;
 use crate::lead::LeadDecisionKind;
 use crate::state::{LabelState, TRANSITIONS, Transition};
+use crate::text::{ChangeId, Line};
 
 use super::{FlowSink, SignatureFacts, Staged};
 
@@ -258,6 +259,20 @@ impl StoreSink {
                 let id = Self::event_id(r.change.as_str(), r.at, "refusal", &record)?;
                 out.push((role, Event::new(id, action, r.at, record.into())));
             }
+            AuditEvent::BundleRefusal {
+                change,
+                actor,
+                bundle: _,
+                check,
+                at,
+                reason,
+            } => out.push(bundle_refusal(
+                change,
+                actor.identity.as_str(),
+                *check,
+                *at,
+                reason,
+            )?),
             AuditEvent::GateRun {
                 change,
                 actor: _,
@@ -380,23 +395,6 @@ impl StoreSink {
         let id = Self::event_id(change, t.at, "label", &record)?;
         out.push((role, Event::new(id, action, t.at, record.into())));
 
-        // The enforcer refused the builder's handoff: also a refusal of that handoff.
-        if t.from == Some(LabelState::ClaudeEnforcing) && t.to == LabelState::NeedsRevision {
-            let record = leo_store::Refusal {
-                change: text("change", change)?,
-                attempted_role: Role::Codex,
-                operation: text("operation", Operation::Handoff.as_str())?,
-                reason: text(
-                    "reason",
-                    &with_identity(t.reason.as_str(), t.identity.as_str()),
-                )?,
-            };
-            let id = Self::event_id(change, t.at, "refusal", &record)?;
-            out.push((
-                Role::ClaudeExec,
-                Event::new(id, Action::SignArtifacts, t.at, record.into()),
-            ));
-        }
         let wanted = match t.to {
             LabelState::ClaudeEnforcing => true,
             LabelState::GatesPassing => false,
@@ -488,6 +486,29 @@ impl StoreSink {
         }
         self.write(role, mapped.into_iter().map(|(_, e)| e).collect())
     }
+}
+
+/// The enforcer's refusal of the builder's bundle: a `Refusal` attempted by the builder whose
+/// operation is the failed check, filed by the enforcer under `SignArtifacts` (the action of
+/// the `claude_enforcing → needs_revision` edge it is recorded with).
+fn bundle_refusal(
+    change: &ChangeId,
+    identity: &str,
+    check: leo_store::BundleCheck,
+    at: Timestamp,
+    reason: &Line,
+) -> Result<(Role, Event<Record>), SinkError> {
+    let record = leo_store::Refusal {
+        change: text("change", change.as_str())?,
+        attempted_role: Role::Codex,
+        operation: text("operation", check.as_str())?,
+        reason: text("reason", &with_identity(reason.as_str(), identity))?,
+    };
+    let id = StoreSink::event_id(change.as_str(), at, "refusal", &record)?;
+    Ok((
+        Role::ClaudeExec,
+        Event::new(id, Action::SignArtifacts, at, record.into()),
+    ))
 }
 
 fn signature_record(s: &SignatureFacts) -> Result<ArtifactSignature, SinkError> {

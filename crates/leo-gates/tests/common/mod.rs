@@ -259,6 +259,7 @@ pub fn attempt(fx: &mut Fx, op: Operation, a: &Actor) -> Result<()> {
             a,
             BundleRefusal {
                 bundle: bundle(1),
+                check: leo_store::BundleCheck::Attestation,
                 reason: Line::new("r", "bad signature").unwrap(),
             },
             at,
