@@ -11,13 +11,22 @@
 //! `log-scan N` also streams the N×1,000 entries back with `Reader::for_each_of_kind` and
 //! prints the time taken.
 //!
+//! `onerow` measures a *candidate* layout, not the store: the same handoff rows, each carrying
+//! its log columns (event id, actor, action, time, chain hash) in one row of one table with
+//! the matrix as an inline `CHECK` and a time index, the same leaf encoding, leaf hash, chain,
+//! tree and signed checkpoint per batch as `log`, and idempotency left to the UNIQUE event
+//! id (no look-up). It sizes the one-row-per-record redesign `docs/perf/leo-store.md`
+//! discusses; the store does not use it.
+//!
 //! `log` appends BATCHES batches of 1,000 handoff events through `EnforcerHandle` (signed
 //! checkpoint per batch); `plain` inserts the same rows into one table without the log, like
 //! `benches/append.rs` does.
 
-use leo_store::codec::{Value, columns};
+use leo_store::codec::{Value, chain_next, columns, leaf_hash_of};
 use leo_store::samples::handoff;
-use leo_store::{EnforcerHandle, Event, HandoffEvent, Location, NoteSigner};
+use leo_store::{
+    Checkpoint, EnforcerHandle, Event, HandoffEvent, Location, MerkleTree, NoteSigner, Role,
+};
 
 const BATCH: u32 = 1000;
 
@@ -29,6 +38,22 @@ fn events(batch: u32) -> Result<Vec<Event<HandoffEvent>>, leo_store::Error> {
             Ok(e)
         })
         .collect()
+}
+
+/// A text column's value (`""` for anything else).
+fn text(v: Option<&Value>) -> &str {
+    match v {
+        Some(Value::Text(Some(s))) => s.as_str(),
+        _ => "",
+    }
+}
+
+/// An integer column's value.
+fn int(v: Option<&Value>) -> Option<i64> {
+    match v {
+        Some(Value::Int(i)) => *i,
+        _ => None,
+    }
 }
 
 fn plain(
@@ -43,24 +68,80 @@ fn plain(
         )?;
         for e in evs {
             let cols = columns(&e.record.clone().into())?;
-            let text = |v: Option<&Value>| match v {
-                Some(Value::Text(Some(s))) => s.clone(),
-                _ => String::new(),
-            };
-            let pr = match cols.get(4) {
-                Some(Value::Int(i)) => *i,
-                _ => None,
-            };
             st.execute(leo_store::sqlite::params![
                 e.id.as_str(),
                 text(cols.first()),
                 text(cols.get(1)),
                 text(cols.get(2)),
                 text(cols.get(3)),
-                pr
+                int(cols.get(4))
             ])?;
         }
     }
+    conn.execute_batch("COMMIT")?;
+    Ok(())
+}
+
+/// The candidate one-row layout (see the module documentation).
+const ONEROW_SCHEMA: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+     CREATE TABLE onerow (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
+       actor TEXT NOT NULL, action TEXT NOT NULL, recorded_at INTEGER NOT NULL,
+       chain_hash BLOB NOT NULL CHECK (length(chain_hash) = 32),
+       stage TEXT NOT NULL, bundle_hash TEXT NOT NULL, commit_sha TEXT NOT NULL,
+       branch TEXT NOT NULL, pr_number INTEGER,
+       CHECK (actor = 'CLAUDE_EXEC' AND action IN ('CREATE_PR', 'SIGN_ARTIFACTS')));
+     CREATE INDEX onerow_time ON onerow (recorded_at);
+     CREATE TABLE checkpoints (tree_size INTEGER PRIMARY KEY, root_hash BLOB NOT NULL,
+       note TEXT NOT NULL);";
+
+/// One batch in the candidate layout: leaves, chain, tree, rows, signed checkpoint, commit.
+fn onerow(
+    conn: &leo_store::sqlite::Connection,
+    state: &mut (MerkleTree, leo_store::Hash),
+    signer: &NoteSigner,
+    evs: &[Event<HandoffEvent>],
+) -> Result<(), Box<dyn std::error::Error>> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    {
+        let mut st = conn.prepare_cached(
+            "INSERT INTO onerow (seq, event_id, actor, action, recorded_at, chain_hash, stage, \
+             bundle_hash, commit_sha, branch, pr_number) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?;
+        for e in evs {
+            let seq = state.0.len();
+            let ev = e.clone().into_any();
+            let leaf = leaf_hash_of(seq, Role::ClaudeExec, &ev)?;
+            state.1 = chain_next(&state.1, &leaf);
+            state.0.push(leaf);
+            let cols = columns(&ev.record)?;
+            st.execute(leo_store::sqlite::params![
+                i64::try_from(seq)?,
+                e.id.as_str(),
+                Role::ClaudeExec.as_str(),
+                e.action.as_str(),
+                e.recorded_at.unix_micros(),
+                &state.1[..],
+                text(cols.first()),
+                text(cols.get(1)),
+                text(cols.get(2)),
+                text(cols.get(3)),
+                int(cols.get(4))
+            ])?;
+        }
+    }
+    let size = state.0.len();
+    let root = state.0.root();
+    let note = Checkpoint {
+        origin: signer.name().to_owned(),
+        size,
+        root,
+    }
+    .sign(signer)?;
+    conn.execute(
+        "INSERT INTO checkpoints (tree_size, root_hash, note) VALUES (?1, ?2, ?3)",
+        leo_store::sqlite::params![i64::try_from(size)?, &root[..], note],
+    )?;
     conn.execute_batch("COMMIT")?;
     Ok(())
 }
@@ -87,6 +168,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )?;
             for b in 0..batches {
                 plain(&c, &events(b)?)?;
+            }
+        }
+        "onerow" => {
+            let c = leo_store::sqlite::Connection::open(dir.path().join("onerow.db"))?;
+            c.execute_batch(ONEROW_SCHEMA)?;
+            let signer = NoteSigner::generate("bench")?;
+            let mut state = (MerkleTree::new(), [0u8; 32]);
+            for b in 0..batches {
+                onerow(&c, &mut state, &signer, &events(b)?)?;
             }
         }
         _ => {
