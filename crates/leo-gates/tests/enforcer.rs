@@ -116,17 +116,7 @@ fn bundle_signed_by_an_untrusted_builder_key_is_refused() {
 #[test]
 fn conflicting_patch_goes_to_needs_revision_with_the_conflicting_paths() {
     let f = Fixture::new();
-    // The bundle names the change's own head as its merge-base: the patch's preimage
-    // (the old src/main.rs) is not there, so it cannot apply.
-    let moved = f.scratch.head.clone();
-    let patch =
-        leo_artifact::create_patch(&f.repo, f.scratch.base.as_str(), scratch::STAGING).unwrap();
-    let revisions = leo_artifact::Revisions {
-        base: moved.clone(),
-        head: patch.revisions.head.clone(),
-        merge_base: moved,
-    };
-    let (path, hash) = signed_bundle(&f, revisions, patch.bytes, "PRD-9.tar.gz");
+    let (path, hash) = stale_bundle(&f, "PRD-9.tar.gz");
     let mut sink = f.sink(9);
     let mut wf = handed_off(&f, "PRD-9", hash, &mut sink);
     let err = f
@@ -156,15 +146,7 @@ fn conflicting_patch_goes_to_needs_revision_with_the_conflicting_paths() {
 #[test]
 fn the_attestation_is_checked_before_the_patch_is_applied() {
     let f = Fixture::new();
-    let moved = f.scratch.head.clone();
-    let patch =
-        leo_artifact::create_patch(&f.repo, f.scratch.base.as_str(), scratch::STAGING).unwrap();
-    let revisions = leo_artifact::Revisions {
-        base: moved.clone(),
-        head: patch.revisions.head.clone(),
-        merge_base: moved,
-    };
-    let (path, hash) = signed_bundle(&f, revisions, patch.bytes, "PRD-19.tar.gz");
+    let (path, hash) = stale_bundle(&f, "PRD-19.tar.gz");
     let mut sink = f.sink(19);
     let mut wf = handed_off(&f, "PRD-19", hash, &mut sink);
     let (other, _) = leo_attest::SigningKey::generate_ed25519().unwrap();
@@ -473,6 +455,20 @@ fn signed_bundle(
     let path = f.path(name);
     let hash = input.write_to_path(&path).unwrap();
     (path, hash)
+}
+
+/// A signed bundle whose patch cannot apply: it names the change's own head as its
+/// merge-base, where the patch's preimage (the old src/main.rs) is not.
+fn stale_bundle(f: &Fixture, name: &str) -> (std::path::PathBuf, leo_artifact::Sha256Digest) {
+    let moved = f.scratch.head.clone();
+    let patch =
+        leo_artifact::create_patch(&f.repo, f.scratch.base.as_str(), scratch::STAGING).unwrap();
+    let revisions = leo_artifact::Revisions {
+        base: moved.clone(),
+        head: patch.revisions.head.clone(),
+        merge_base: moved,
+    };
+    signed_bundle(f, revisions, patch.bytes, name)
 }
 
 /// `change` started and handed off with bundle `hash` (marker: the scratch head).

@@ -123,7 +123,7 @@ fn kyverno_attestors(
     };
     if !any_one {
         return Ok(Err(format!(
-            "an attestor set of {} entries with count {} (LEO evaluates one of them:              one entry, or `count: 1`)",
+            "an attestor set of {} entries with count {} (LEO evaluates one of them: one entry, or `count: 1`)",
             entries.len(),
             count.map_or_else(|| "unset (all)".to_owned(), ToString::to_string)
         )));
