@@ -34,11 +34,29 @@ fn seed(dir: &Path, facts: &[Observation<'_>]) -> String {
     db
 }
 
+fn january_facts() -> Vec<Observation<'static>> {
+    journeys(20_000, Timestamp::from_unix_micros(JAN), 31 * 86_400, 950)
+}
+
 fn january(dir: &Path) -> String {
-    seed(
-        dir,
-        &journeys(20_000, Timestamp::from_unix_micros(JAN), 31 * 86_400, 950),
-    )
+    seed(dir, &january_facts())
+}
+
+/// Bundles handed off in January: 2,000 journeys, plus a rebuild of each bundle refused by
+/// its attestation check.
+fn january_handed_off() -> usize {
+    january_facts()
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.fact,
+                Fact::Handoff {
+                    stage: HandoffStage::CodexReady,
+                    ..
+                }
+            )
+        })
+        .count()
 }
 
 fn at(secs: i64) -> Timestamp {
@@ -169,7 +187,15 @@ fn dump_passes_promtool() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(text.contains("# TYPE ehg_security_score gauge"), "{text}");
-    assert!(text.contains("ehg_lane_handoffs_total{from_lane=\"codex\",to_lane=\"claude\"} 2000"));
+    assert!(text.contains("ehg_lane_handoffs_total{from_lane=\"claude\",to_lane=\"plan\"} 2000"));
+    let ready = format!(
+        "ehg_lane_handoffs_total{{from_lane=\"codex\",to_lane=\"claude\"}} {}",
+        january_handed_off()
+    );
+    assert!(
+        january_handed_off() > 2000 && text.contains(&ready),
+        "{ready}"
+    );
     // The trail records no SLSA level: only the `any` series, no L3 series pretending 0.
     assert!(
         text.contains("ehg_slsa_coverage_ratio{slsa_level=\"any\",environment=\"production\"}")
@@ -338,7 +364,7 @@ fn report_writes_markdown_and_html_that_chromium_renders() {
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v = json_of(&o);
-    assert_eq!(v["total"]["bundles"], 2000);
+    assert_eq!(v["total"]["bundles"], january_handed_off());
     let md = std::fs::read_to_string(out.join("leo-report-2026-01.md")).unwrap();
     assert!(md.contains("# LEO compliance report 2026-01"));
     assert!(md.contains("| Gate bypass attempts |"));

@@ -49,7 +49,7 @@ fn tampered_bundle_is_refused_and_the_refusal_recorded() {
     assert!(refusals[0].reason.as_str().contains("digest mismatch"));
     assert_eq!(refusals[0].operation.as_str(), "bundle_digest");
     assert_eq!(
-        refusals[0].cause(),
+        f.causes("PRD-7")[0],
         RefusalCause::Bundle(BundleCheck::Digest)
     );
     assert_recorded_with_the_transition(&f, "PRD-7");
@@ -105,7 +105,7 @@ fn bundle_signed_by_an_untrusted_builder_key_is_refused() {
     assert_eq!(refusals[0].attempted_role, Role::Codex);
     assert_eq!(refusals[0].operation.as_str(), "bundle_attestation");
     assert_eq!(
-        refusals[0].cause(),
+        f.causes("PRD-8")[0],
         RefusalCause::Bundle(BundleCheck::Attestation)
     );
     assert!(refusals[0].reason.as_str().contains("attestation rejected"));
@@ -132,7 +132,7 @@ fn conflicting_patch_goes_to_needs_revision_with_the_conflicting_paths() {
     assert_eq!(refusals.len(), 1, "{refusals:?}");
     assert_eq!(refusals[0].operation.as_str(), "bundle_apply");
     assert_eq!(
-        refusals[0].cause(),
+        f.causes("PRD-9")[0],
         RefusalCause::Bundle(BundleCheck::Apply)
     );
     assert!(refusals[0].reason.as_str().contains("src/main.rs"));
@@ -158,11 +158,61 @@ fn the_attestation_is_checked_before_the_patch_is_applied() {
     let refusals = f.refusals("PRD-19");
     assert_eq!(refusals.len(), 1, "{refusals:?}");
     assert_eq!(
-        refusals[0].cause(),
+        f.causes("PRD-19")[0],
         RefusalCause::Bundle(BundleCheck::Attestation)
     );
-    assert!(BundleCheck::Apply.passed_attestation());
     assert!(!f.branch_exists("feature/both"));
+}
+
+/// A signed bundle of the staging change whose SBOM's primary component has no version:
+/// not NTIA-compliant.
+fn bundle_without_sbom_version(
+    f: &Fixture,
+    name: &str,
+) -> (std::path::PathBuf, leo_artifact::Sha256Digest) {
+    let patch =
+        leo_artifact::create_patch(&f.repo, f.scratch.base.as_str(), scratch::STAGING).unwrap();
+    let revisions = patch.revisions.clone();
+    signed_bundle_with(f, revisions, patch.bytes, name, |sbom| {
+        sbom["metadata"]["component"]
+            .as_object_mut()
+            .unwrap()
+            .remove("version");
+    })
+}
+
+/// A non-compliant SBOM under a trusted attestation is the SBOM check's refusal; under an
+/// untrusted one, the attestation check's: the attestation is checked first, which
+/// `BundleCheck::passed_attestation` (leo-score's verified count) relies on.
+#[test]
+fn a_non_compliant_sbom_is_refused_by_the_sbom_check_after_the_attestation() {
+    let f = Fixture::new();
+    let (path, hash) = bundle_without_sbom_version(&f, "PRD-20.tar.gz");
+    let mut sink = f.sink(20);
+    let mut wf = handed_off(&f, "PRD-20", hash, &mut sink);
+    let err = f
+        .enforce(&f.trust(), &mut wf, &path, "feature/sbom", &mut sink)
+        .unwrap_err();
+    assert!(matches!(err, Error::SbomNotCompliant { .. }), "{err:?}");
+    assert_eq!(
+        f.causes("PRD-20"),
+        [RefusalCause::Bundle(BundleCheck::Sbom)]
+    );
+    assert_recorded_with_the_transition(&f, "PRD-20");
+
+    let (path, hash) = bundle_without_sbom_version(&f, "PRD-21.tar.gz");
+    let mut sink = f.sink(21);
+    let mut wf = handed_off(&f, "PRD-21", hash, &mut sink);
+    let (other, _) = leo_attest::SigningKey::generate_ed25519().unwrap();
+    let trust = Trust::builder(other.public_key().clone(), enforcer_support::BUILDER_ID);
+    let err = f
+        .enforce(&trust, &mut wf, &path, "feature/sbom2", &mut sink)
+        .unwrap_err();
+    assert!(matches!(err, Error::AttestationRejected { .. }), "{err:?}");
+    assert_eq!(
+        f.causes("PRD-21"),
+        [RefusalCause::Bundle(BundleCheck::Attestation)]
+    );
 }
 
 #[test]
@@ -206,7 +256,7 @@ fn an_enforcer_signing_with_the_builders_key_is_refused_and_recorded() {
     assert_eq!(refusals.len(), 1, "{refusals:?}");
     assert_eq!(refusals[0].attempted_role, Role::ClaudeExec);
     assert_eq!(refusals[0].operation.as_str(), Operation::Apply.as_str());
-    assert_eq!(refusals[0].cause(), RefusalCause::Operation);
+    assert_eq!(f.causes("PRD-10")[0], RefusalCause::Operation);
     assert!(
         refusals[0]
             .reason
@@ -420,6 +470,17 @@ fn signed_bundle(
     patch: Vec<u8>,
     name: &str,
 ) -> (std::path::PathBuf, leo_artifact::Sha256Digest) {
+    signed_bundle_with(f, revisions, patch, name, |_| {})
+}
+
+/// As [`signed_bundle`], with the SBOM edited (before it is attested) by `edit`.
+fn signed_bundle_with(
+    f: &Fixture,
+    revisions: leo_artifact::Revisions,
+    patch: Vec<u8>,
+    name: &str,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> (std::path::PathBuf, leo_artifact::Sha256Digest) {
     let mut input = BundleInput {
         sbom: leo_attest::sbom::generate_with(
             &f.repo,
@@ -449,6 +510,9 @@ fn signed_bundle(
         finished_on: time::OffsetDateTime::now_utc(),
         reproducible: false,
     };
+    let mut sbom: serde_json::Value = serde_json::from_slice(&input.sbom).unwrap();
+    edit(&mut sbom);
+    input.sbom = serde_json::to_vec_pretty(&sbom).unwrap();
     input.attestation =
         leo_attest::sign_bundle_attestation(&input, &build, &[&f.builder as &dyn DsseSigner])
             .unwrap();

@@ -100,9 +100,14 @@ fn in_memory(c: &mut Criterion) {
     g.finish();
 }
 
+/// Bumped whenever `leo_score::samples::journeys` changes what it generates (version 2: a
+/// bundle refused by its attestation check is recorded as a refusal and rebuilt).
+const SAMPLES_VERSION: u32 = 2;
+
 fn store(c: &mut Criterion) {
     let n = events();
-    let path = std::env::temp_dir().join(format!("leo-score-bench-{n}.db"));
+    // Keyed by the journeys' shape too: a database seeded by older samples is not reused.
+    let path = std::env::temp_dir().join(format!("leo-score-bench-{n}-v{SAMPLES_VERSION}.db"));
     let db: Location = format!("sqlite:{}", path.display()).parse().unwrap();
     let facts = journeys(n, Timestamp::from_unix_micros(T0), SPAN_SECS, 950);
     let seeded = BuilderHandle::open(&db)

@@ -7,7 +7,7 @@
 //! | UnsignedArtifactDetected | `increase(ehg_unsigned_artifacts_applied_total[5m]) > 0` | an unsigned bundle applied in the window |
 //! | GateBypassAttempt | `increase(ehg_gate_bypass_attempts_total[5m]) > 0` | an operation refused in the window (a bundle refusal is not one: [`crate::source`]) |
 //! | LowSecurityScore | `ehg_security_score < 70` for 10 min | the score of the window and of the window ending 10 min earlier both < 70 |
-//! | SLSAVerificationFailureRate | failed / all attestation checks > 10 % (15 min rate) | failed / all checks in the window > 10 % (failed: the attestation check's bundle refusals; verified: `[CLAUDE-APPLIED]` handoffs) |
+//! | SLSAVerificationFailureRate | failed / all attestation checks > 10 % (15 min rate) | failed / all checks in the window > 10 % (failed: the attestation check's bundle refusals; verified: `[CLAUDE-APPLIED]` handoffs and the SBOM and apply checks' refusals) |
 //! | PolicyViolationSpike | > 10 violations in one minute | some minute of the window has > 10 violations |
 //! | LaneHandoffTimeout | P95 handoff time > 10 min (1 h rate, histogram buckets) | P95 (nearest rank, exact samples) > 600 s |
 //!

@@ -25,7 +25,8 @@ fn per_mille(i: u64, salt: u64) -> u64 {
 
 /// About `n` observations (whole bundle journeys of [`FACTS_PER_BUNDLE`]) spread evenly over
 /// `[start, start + span_secs)`: ~95 % of bundles signed, ~96 % attested (SLSA L3; the others
-/// refused by the attestation check, which a rebuilt bundle of the same hash then passes),
+/// refused by the attestation check, then rebuilt as a new bundle, handed off, signed like
+/// the first and attested),
 /// ~10 % of gate runs failing, ~5 % of policy evaluations failing, a rare bypass attempt;
 /// handoffs take 2 to 14 minutes. `quality` (0..=1000) lowers the good rates for trend charts.
 pub fn journeys(
@@ -44,7 +45,7 @@ pub fn journeys(
                 t0 + i64::try_from(offset_secs).unwrap_or(0) * MICROS_PER_SEC,
             )
         };
-        let bundle = Sha256Digest::of(&i.to_be_bytes());
+        let mut bundle = Sha256Digest::of(&i.to_be_bytes());
         let lapse = 1000 - quality.min(1000);
         let mut push = |offset: u64, fact| {
             out.push(Observation {
@@ -59,18 +60,17 @@ pub fn journeys(
                 bundle,
             },
         );
-        if per_mille(i, 1) >= 50 + lapse {
-            push(
-                10,
-                Fact::Signature {
-                    bundle,
-                    backend: if per_mille(i, 2) < 900 {
-                        "sigstore"
-                    } else {
-                        "openpgp"
-                    },
-                },
-            );
+        let signed = per_mille(i, 1) >= 50 + lapse;
+        let signature = |bundle| Fact::Signature {
+            bundle,
+            backend: if per_mille(i, 2) < 900 {
+                "sigstore"
+            } else {
+                "openpgp"
+            },
+        };
+        if signed {
+            push(10, signature(bundle));
         }
         if per_mille(i, 3) >= 40 + lapse / 2 {
             push(
@@ -96,6 +96,26 @@ pub fn journeys(
                     bundle: None,
                     verified: false,
                     slsa_level: None,
+                },
+            );
+            // The builder's rebuilt bundle (new content, so a new hash) goes through.
+            bundle = Sha256Digest::of(&[&i.to_be_bytes()[..], b"rebuilt"].concat());
+            push(
+                30,
+                Fact::Handoff {
+                    stage: HandoffStage::CodexReady,
+                    bundle,
+                },
+            );
+            if signed {
+                push(40, signature(bundle));
+            }
+            push(
+                50,
+                Fact::Attestation {
+                    bundle: Some(bundle),
+                    verified: true,
+                    slsa_level: Some(3),
                 },
             );
         }

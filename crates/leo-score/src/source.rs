@@ -8,13 +8,16 @@
 //! | gate execution (`leo_gate_executions`) | [`Fact::Gate`] |
 //! | verification (`leo_verification_results`) | [`Fact::Verdict`] |
 //! | refusal (`leo_refusals`) of a bundle check ([`RefusalCause::Bundle`]) | [`Fact::BundleRefusal`]; the attestation check's also [`Fact::Attestation`] (failed, no bundle hash); the SBOM and apply checks' also [`Fact::Attestation`] (verified, no bundle hash: the enforcer checks the attestation before them, [`BundleCheck::passed_attestation`]) |
+//! | a bundle refusal recorded before checks were named ([`RefusalCause::LegacyBundle`]) | none |
 //! | any other refusal ([`RefusalCause::Operation`]) | [`Fact::BypassAttempt`] (SOP §12.8 counts refused operations as gate bypass attempts) |
 //! | approval, signing key, label transition | none |
 //!
-//! A refusal's cause is typed by its stored `operation` ([`leo_store::BundleCheck`]'s names,
-//! written by leo-gates' enforcer), never read from its free-text reason. Refusals recorded
-//! before bundle refusals named their check (operation `handoff` by CODEX) count as bypass
-//! attempts.
+//! A refusal's cause is typed ([`RefusalCause::of`]), never read from its free-text reason:
+//! a bundle check is a refusal whose `operation` is a [`BundleCheck`] name *and* that is
+//! filed the way only the enforcer can file it (attempted by CODEX, under `SIGN_ARTIFACTS`,
+//! which the database's §5 matrix gives the enforcer alone). Any other writer naming a check
+//! is refused on append, and a row filed otherwise reads as a refused operation, so no role
+//! can turn a bypass attempt into a check result.
 //!
 //! Why a `[CLAUDE-APPLIED]` handoff is the verified-attestation evidence: the enforcer applies
 //! a bundle only after `leo_attest::verify_bundle_attestation` accepted its signed SLSA
@@ -51,10 +54,7 @@ pub const SCANNED_KINDS: [RecordKind; 6] = [
 
 /// The facts an entry carries (at most two).
 pub fn facts_of(entry: &Entry) -> impl Iterator<Item = Observation<'_>> {
-    facts_of_projected(
-        entry.event.recorded_at,
-        Projected::of_record(&entry.event.record),
-    )
+    facts_of_projected(entry.event.recorded_at, Projected::of_event(&entry.event))
 }
 
 /// The facts a [projected row](leo_store::projection) carries (at most two): the same as
@@ -124,6 +124,9 @@ pub fn facts_of_projected(
         Projected::Refusal {
             cause: RefusalCause::Operation,
         } => (Some(Fact::BypassAttempt), None),
+        // A bundle refusal whose check was not recorded: neither a bypass attempt nor an
+        // attestation result.
+        Projected::Refusal { .. } => (None, None),
         _ => (None, None),
     };
     first

@@ -90,7 +90,7 @@ fn exposition_names_every_sop_metric() {
         "# TYPE ehg_policy_violations_total counter",
         "ehg_policy_violations_total{policy_type=\"require-signed-images\"}",
         "ehg_slsa_coverage_ratio{slsa_level=\"L3\",environment=\"production\"}",
-        "ehg_lane_handoffs_total{from_lane=\"codex\",to_lane=\"claude\"} 500",
+        "ehg_lane_handoffs_total{from_lane=\"claude\",to_lane=\"plan\"} 500",
         "# TYPE ehg_gate_execution_duration_seconds histogram",
         "ehg_gate_execution_duration_seconds_bucket{gate_name=\"LEO Gate Validation / Run Gate 3\",le=\"+Inf\"} 500",
         "# TYPE ehg_security_score gauge",
@@ -115,6 +115,11 @@ fn exposition_names_every_sop_metric() {
     assert_eq!(
         value("ehg_bundle_refusals_total{check=\"bundle_attestation\"}"),
         failed
+    );
+    // 500 journeys handed off, and each refused bundle's rebuild handed off again.
+    assert_eq!(
+        value("ehg_lane_handoffs_total{from_lane=\"codex\",to_lane=\"claude\"}"),
+        500 + failed
     );
 }
 

@@ -146,7 +146,10 @@ fn refusals_count_by_their_typed_cause() {
             operation: Text::new("operation", "handoff").unwrap(),
             reason: Text::new("reason", "attestation rejected: no trusted signature").unwrap(),
         };
-        assert_eq!(legacy.cause(), RefusalCause::Operation);
+        assert_eq!(
+            legacy.cause(Action::SignArtifacts),
+            RefusalCause::LegacyBundle
+        );
         enforcer
             .append(Event::new(
                 "legacy-refusal".parse().unwrap(),
@@ -155,6 +158,53 @@ fn refusals_count_by_their_typed_cause() {
                 legacy,
             ))
             .unwrap();
+        // Another role cannot record a bundle check (it would hide a bypass attempt and
+        // add a verified attestation); neither can the enforcer under another action.
+        let disguised = Refusal {
+            change: Text::new("change", "PRD-3").unwrap(),
+            attempted_role: Role::Plan,
+            operation: Text::new("operation", BundleCheck::Apply.as_str()).unwrap(),
+            reason: Text::new("reason", "PLAN may not merge").unwrap(),
+        };
+        let err = supervisor
+            .append(Event::new(
+                "disguised".parse().unwrap(),
+                Action::IssueVerdict,
+                at(52),
+                disguised.clone(),
+            ))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                leo_store::Error::InvalidField {
+                    field: "operation",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = enforcer
+            .append(Event::new(
+                "disguised-2".parse().unwrap(),
+                Action::DatabaseWrites,
+                at(52),
+                Refusal {
+                    attempted_role: Role::Codex,
+                    ..disguised
+                },
+            ))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                leo_store::Error::InvalidField {
+                    field: "operation",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
     let mut reader = BuilderHandle::open(&db).unwrap();
     let tally_of = |reader: &mut leo_store::Reader, secs: i64| {
@@ -194,9 +244,10 @@ fn refusals_count_by_their_typed_cause() {
     assert_eq!(t.bypass_attempts, 0);
     assert_eq!((slsa, bypass), (AlertState::Firing, AlertState::Inactive));
 
-    // The refused merge and the legacy refusal are bypass attempts.
+    // The refused merge is a bypass attempt; the legacy bundle refusal (its check not
+    // recorded) is neither that nor an attestation result.
     let (_, bypass, t) = tally_of(&mut reader, 60);
-    assert_eq!(t.bypass_attempts, 2);
-    assert_eq!(t.attestations_failed, 2);
+    assert_eq!(t.bypass_attempts, 1);
+    assert_eq!((t.attestations_verified, t.attestations_failed), (9, 2));
     assert_eq!(bypass, AlertState::Firing);
 }

@@ -183,7 +183,7 @@ pub(crate) trait Backend: Send {
             f(&crate::projection::ProjectedRow {
                 seq: e.seq,
                 recorded_at: e.event.recorded_at,
-                record: crate::projection::Projected::of_record(&e.event.record),
+                record: crate::projection::Projected::of_event(&e.event),
             })
         })
     }

@@ -7,7 +7,7 @@ use leo_artifact::Sha256Digest;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::role::Role;
+use crate::role::{Action, Role};
 use crate::values::Text;
 
 /// A label change of one change (`leo_label_transitions`). The labels are the SOP §3 spelling
@@ -43,16 +43,48 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    /// What was refused, from the `operation` column (see [`RefusalCause::of_operation`]).
-    pub fn cause(&self) -> RefusalCause {
-        RefusalCause::of_operation(self.operation.as_str())
+    /// What was refused, given the §5 action the refusal was filed under (`leo_log.action`):
+    /// see [`RefusalCause::of`].
+    pub fn cause(&self, filed_under: Action) -> RefusalCause {
+        RefusalCause::of(self.operation.as_str(), self.attempted_role, filed_under)
     }
+
+    /// Refuses a refusal that names a [`BundleCheck`] but is not filed the way the enforcer
+    /// files one (attempted by CODEX, under `SIGN_ARTIFACTS`, which the §5 matrix gives the
+    /// enforcer alone): such a row would read as a refused operation, not as the check it
+    /// names, so it is not written at all.
+    pub fn check_filing(&self, filed_under: Action) -> Result<()> {
+        match BundleCheck::from_operation(self.operation.as_str()) {
+            Some(check) if !is_bundle_filing(self.attempted_role, filed_under) => {
+                Err(Error::field(
+                    "operation",
+                    format!(
+                        "{check} names a bundle check: only the enforcer files one, attempted \
+                         by CODEX under SIGN_ARTIFACTS (this one: attempted by {}, under {})",
+                        self.attempted_role, filed_under
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The operation the enforcer's bundle refusals carried before they named their check.
+pub const LEGACY_BUNDLE_OPERATION: &str = "handoff";
+
+/// Whether a refusal is filed the way the enforcer files a bundle refusal: attempted by the
+/// builder, under `SIGN_ARTIFACTS` (a refused builder operation is filed under
+/// `DATABASE_WRITES`).
+fn is_bundle_filing(attempted_role: Role, filed_under: Action) -> bool {
+    attempted_role == Role::Codex && filed_under == Action::SignArtifacts
 }
 
 /// Which of the enforcer's checks refused a handed-off bundle (SOP §4.1 steps 3–5): the
 /// `operation` of the [`Refusal`] it records beside `claude_enforcing → needs_revision`.
 /// A verdict on the builder's work, not an attempt to bypass a gate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum BundleCheck {
     /// The bundle's bytes are not the handed-off digest (`bundle_digest`).
     #[serde(rename = "bundle_digest")]
@@ -117,21 +149,35 @@ impl std::fmt::Display for BundleCheck {
 
 /// What a [`Refusal`] refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RefusalCause {
     /// The enforcer refused a handed-off bundle because this check failed.
     Bundle(BundleCheck),
+    /// The enforcer refused a handed-off bundle before refusals named their check
+    /// (operation [`LEGACY_BUNDLE_OPERATION`], attempted by CODEX, filed under
+    /// `SIGN_ARTIFACTS`): which check failed was not recorded.
+    LegacyBundle,
     /// Any other operation, refused by a role, state, ordering or separation rule: an
-    /// unauthorized or out-of-order attempt (SOP §12.8 "gate bypass attempts"). Rows written
-    /// before bundle refusals named their check (operation `handoff`, attempted by CODEX)
-    /// read as this too.
+    /// unauthorized or out-of-order attempt (SOP §12.8 "gate bypass attempts").
     Operation,
 }
 
 impl RefusalCause {
-    /// The cause a stored `operation` says: a [`BundleCheck`] name, or any other operation
-    /// (the workflow writes many operation names; none is an error).
-    pub fn of_operation(operation: &str) -> Self {
-        BundleCheck::from_operation(operation).map_or(RefusalCause::Operation, RefusalCause::Bundle)
+    /// The cause of a stored refusal. Only a refusal filed the way the enforcer files a
+    /// bundle refusal (attempted by CODEX, under `SIGN_ARTIFACTS`, an action the §5 matrix
+    /// and the database give the enforcer alone) is a bundle refusal, named by its
+    /// [`BundleCheck`] (or [`RefusalCause::LegacyBundle`]); anything else, including a
+    /// `bundle_*` name filed otherwise, is a refused operation. The workflow writes many
+    /// operation names; none is an error.
+    pub fn of(operation: &str, attempted_role: Role, filed_under: Action) -> Self {
+        if !is_bundle_filing(attempted_role, filed_under) {
+            return RefusalCause::Operation;
+        }
+        match BundleCheck::from_operation(operation) {
+            Some(check) => RefusalCause::Bundle(check),
+            None if operation == LEGACY_BUNDLE_OPERATION => RefusalCause::LegacyBundle,
+            None => RefusalCause::Operation,
+        }
     }
 }
 
@@ -276,6 +322,7 @@ mod tests {
 
     #[test]
     fn bundle_checks_round_trip_and_other_operations_are_operations() {
+        let (codex, sign) = (Role::Codex, Action::SignArtifacts);
         for c in BundleCheck::ALL {
             assert_eq!(BundleCheck::from_operation(c.as_str()), Some(c));
             assert_eq!(
@@ -283,8 +330,17 @@ mod tests {
                 format!("\"{}\"", c.as_str())
             );
             assert_eq!(
-                RefusalCause::of_operation(c.as_str()),
+                RefusalCause::of(c.as_str(), codex, sign),
                 RefusalCause::Bundle(c)
+            );
+            // The same name filed any other way is a refused operation, not the check.
+            assert_eq!(
+                RefusalCause::of(c.as_str(), Role::Plan, sign),
+                RefusalCause::Operation
+            );
+            assert_eq!(
+                RefusalCause::of(c.as_str(), codex, Action::DatabaseWrites),
+                RefusalCause::Operation
             );
         }
         let passed: Vec<_> = BundleCheck::ALL
@@ -292,31 +348,51 @@ mod tests {
             .filter(|c| c.passed_attestation())
             .collect();
         assert_eq!(passed, [BundleCheck::Sbom, BundleCheck::Apply]);
-        // The legacy spelling of a refused bundle, and the workflow's operations.
-        for op in [
-            "handoff",
-            "merge",
-            "issue_verdict",
-            "",
-            "BUNDLE_DIGEST",
-            "bundle_",
-        ] {
+        // Before refusals named their check, the enforcer's read `handoff`; a refused
+        // builder handoff is filed under DATABASE_WRITES.
+        assert_eq!(
+            RefusalCause::of(LEGACY_BUNDLE_OPERATION, codex, sign),
+            RefusalCause::LegacyBundle
+        );
+        assert_eq!(
+            RefusalCause::of(LEGACY_BUNDLE_OPERATION, codex, Action::DatabaseWrites),
+            RefusalCause::Operation
+        );
+        for op in ["merge", "issue_verdict", "", "BUNDLE_DIGEST", "bundle_"] {
             assert_eq!(
-                RefusalCause::of_operation(op),
+                RefusalCause::of(op, codex, sign),
                 RefusalCause::Operation,
                 "{op}"
             );
         }
-        let refusal = Refusal {
+        let mut refusal = Refusal {
             change: text("PRD-1"),
-            attempted_role: Role::Codex,
+            attempted_role: codex,
             operation: text("bundle_attestation"),
             reason: text("attestation rejected"),
         };
         assert_eq!(
-            refusal.cause(),
+            refusal.cause(sign),
             RefusalCause::Bundle(BundleCheck::Attestation)
         );
+        refusal.check_filing(sign).unwrap();
+        assert!(matches!(
+            refusal.check_filing(Action::IssueVerdict),
+            Err(Error::InvalidField {
+                field: "operation",
+                ..
+            })
+        ));
+        refusal.attempted_role = Role::Plan;
+        assert!(matches!(
+            refusal.check_filing(sign),
+            Err(Error::InvalidField {
+                field: "operation",
+                ..
+            })
+        ));
+        refusal.operation = text("merge");
+        refusal.check_filing(Action::IssueVerdict).unwrap();
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! | policy evaluation | policy, result |
 //! | gate execution | gate name, outcome, duration |
 //! | verification | verdict |
-//! | refusal | its cause, from `operation` ([`RefusalCause`]: a bundle check's name, or any other operation) |
+//! | refusal | its cause ([`RefusalCause::of`]: operation, attempted role, and the action the log row files it under) |
 //! | every other kind | nothing but `seq` and `recorded_at` ([`Projected::Recorded`]) |
 //!
 //! **A read model, not a verification.** The values are those stored. Each projected column
@@ -48,9 +48,11 @@ use std::ops::ControlFlow;
 
 use leo_artifact::{PlanVerdict, Sha256Digest};
 
+use crate::codec::Event;
 use crate::error::{Error, Result};
 use crate::flow::{PolicyResult, RefusalCause, SignatureBackend};
 use crate::record::{GateOutcome, HandoffStage, Record, RecordKind, Timestamp};
+use crate::role::{Action, Role};
 
 /// What the projection keeps of one record (see the [module documentation](self)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,7 +93,7 @@ pub enum Projected<'a> {
         /// The verdict.
         verdict: PlanVerdict,
     },
-    /// A refused operation.
+    /// A refusal.
     Refusal {
         /// What was refused: a bundle check, or any other operation.
         cause: RefusalCause,
@@ -102,9 +104,10 @@ pub enum Projected<'a> {
 }
 
 impl<'a> Projected<'a> {
-    /// The projection of a decoded record: what the projected read of its row returns.
-    pub fn of_record(record: &'a Record) -> Self {
-        match record {
+    /// The projection of a decoded event: what the projected read of its row returns (a
+    /// refusal's cause depends on the action it is filed under).
+    pub fn of_event(event: &'a Event) -> Self {
+        match &event.record {
             Record::Handoff(h) => Projected::Handoff {
                 stage: h.stage,
                 bundle_hash: h.bundle_hash,
@@ -125,7 +128,9 @@ impl<'a> Projected<'a> {
             Record::Verification(v) => Projected::Verification {
                 verdict: v.verdict.verdict(),
             },
-            Record::Refusal(r) => Projected::Refusal { cause: r.cause() },
+            Record::Refusal(r) => Projected::Refusal {
+                cause: r.cause(event.action),
+            },
             _ => Projected::Recorded,
         }
     }
@@ -145,15 +150,17 @@ pub struct ProjectedRow<'a> {
 /// The callback of a projected scan.
 pub(crate) type ProjectFn<'a> = &'a mut dyn FnMut(&ProjectedRow<'_>) -> ControlFlow<()>;
 
-/// The record columns a projection of `kind` selects, in order.
+/// The columns a projection of `kind` selects after the first three, in order: the kind's
+/// table is `r`, the log `l`. Only a refusal reads the log row itself (its action), which
+/// the `(kind, recorded_at)` index does not cover; refusals are few.
 pub(crate) const fn projected_columns(kind: RecordKind) -> &'static [&'static str] {
     match kind {
-        RecordKind::Handoff => &["stage", "bundle_hash"],
-        RecordKind::ArtifactSignature => &["bundle_hash", "backend"],
-        RecordKind::PolicyEvaluation => &["policy", "result"],
-        RecordKind::GateExecution => &["gate_name", "outcome", "duration_ms"],
-        RecordKind::Verification => &["verdict"],
-        RecordKind::Refusal => &["operation"],
+        RecordKind::Handoff => &["r.stage", "r.bundle_hash"],
+        RecordKind::ArtifactSignature => &["r.bundle_hash", "r.backend"],
+        RecordKind::PolicyEvaluation => &["r.policy", "r.result"],
+        RecordKind::GateExecution => &["r.gate_name", "r.outcome", "r.duration_ms"],
+        RecordKind::Verification => &["r.verdict"],
+        RecordKind::Refusal => &["r.operation", "r.attempted_role", "l.action"],
         _ => &[],
     }
 }
@@ -169,7 +176,7 @@ pub(crate) const FIRST_RECORD_COLUMN: usize = 3;
 pub(crate) fn projection_sql(kind: RecordKind, dollar: bool) -> String {
     let mut cols = String::from("l.seq, l.recorded_at, r.seq");
     for c in projected_columns(kind) {
-        cols.push_str(", r.");
+        cols.push_str(", ");
         cols.push_str(c);
     }
     let (a, b, c) = if dollar {
@@ -306,6 +313,11 @@ fn verdict(s: &[u8]) -> Option<PlanVerdict> {
     .find(|v| v.as_str().as_bytes() == s)
 }
 
+/// A stored name parsed by its type's `FromStr` (a role or an action).
+fn parsed<T: std::str::FromStr>(s: &[u8]) -> Option<T> {
+    std::str::from_utf8(s).ok()?.parse().ok()
+}
+
 /// Reads and parses a named enum column.
 fn named<'r, T>(
     row: &impl ProjectionRow<'r>,
@@ -370,10 +382,14 @@ pub(crate) fn decode_row<'r>(
             verdict: named(row, c, "verdict", verdict)?,
         },
         RecordKind::Refusal => Projected::Refusal {
-            cause: RefusalCause::of_operation(utf8(
-                "operation",
-                required("operation", row.text(c, "operation")?)?,
-            )?),
+            cause: RefusalCause::of(
+                utf8(
+                    "operation",
+                    required("operation", row.text(c, "operation")?)?,
+                )?,
+                named(row, c + 1, "attempted_role", parsed::<Role>)?,
+                named(row, c + 2, "action", parsed::<Action>)?,
+            ),
         },
         _ => Projected::Recorded,
     };
@@ -409,18 +425,23 @@ mod tests {
         }
     }
 
-    /// The projection row a stored record would give.
-    fn row_of(record: &Record) -> Owned {
-        let kind = record.kind();
+    /// The projection row a stored event would give.
+    fn row_of(ev: &Event) -> Owned {
+        let kind = ev.record.kind();
         let all = crate::codec::column_names(kind);
-        let cols = columns(record).unwrap();
+        let cols = columns(&ev.record).unwrap();
         let mut row = vec![
             Value::Int(Some(7)),
             Value::Int(Some(42)),
             Value::Int(Some(7)),
         ];
         for name in projected_columns(kind) {
-            let i = all.iter().position(|c| c == name).unwrap();
+            if *name == "l.action" {
+                row.push(Value::Text(Some(ev.action.as_str().to_owned())));
+                continue;
+            }
+            let name = name.strip_prefix("r.").unwrap();
+            let i = all.iter().position(|c| *c == name).unwrap();
             row.push(cols[i].clone());
         }
         Owned(row)
@@ -429,9 +450,9 @@ mod tests {
     #[test]
     fn every_kind_projects_like_its_decoded_record() {
         for ev in sample_events("proj").unwrap() {
-            let owned = row_of(&ev.record);
+            let owned = row_of(&ev);
             let got = decode_row(ev.record.kind(), &&owned).unwrap();
-            assert_eq!(got.record, Projected::of_record(&ev.record));
+            assert_eq!(got.record, Projected::of_event(&ev));
             assert_eq!((got.seq, got.recorded_at.unix_micros()), (7, 42));
         }
     }
@@ -489,42 +510,85 @@ mod tests {
         }
         for c in crate::flow::BundleCheck::ALL {
             assert_eq!(
-                RefusalCause::of_operation(to_value(c).unwrap().as_str().unwrap()),
+                RefusalCause::of(
+                    to_value(c).unwrap().as_str().unwrap(),
+                    Role::Codex,
+                    Action::SignArtifacts
+                ),
                 RefusalCause::Bundle(c)
             );
+        }
+        for r in Role::ALL {
+            assert_eq!(parsed::<Role>(r.as_str().as_bytes()), Some(r));
+        }
+        for a in Action::ALL {
+            assert_eq!(parsed::<Action>(a.as_str().as_bytes()), Some(a));
         }
     }
 
     #[test]
-    fn a_refusal_projects_its_cause_from_the_operation() {
+    fn a_refusal_projects_its_cause_from_operation_role_and_action() {
         use crate::flow::BundleCheck;
-        let mut ev = crate::samples::refusal("proj-refusal", 1).unwrap();
-        for (operation, cause) in [
-            ("merge", RefusalCause::Operation),
-            // Written before bundle refusals named their check.
-            ("handoff", RefusalCause::Operation),
+        let base = crate::samples::refusal("proj-refusal", 1)
+            .unwrap()
+            .into_any();
+        let (sign, writes) = (Action::SignArtifacts, Action::DatabaseWrites);
+        for (operation, role, action, cause) in [
+            ("merge", Role::Codex, sign, RefusalCause::Operation),
+            // The enforcer's bundle refusals before they named their check.
+            ("handoff", Role::Codex, sign, RefusalCause::LegacyBundle),
+            // A refused builder handoff.
+            ("handoff", Role::Codex, writes, RefusalCause::Operation),
             (
                 BundleCheck::Attestation.as_str(),
+                Role::Codex,
+                sign,
                 RefusalCause::Bundle(BundleCheck::Attestation),
             ),
             (
                 BundleCheck::Apply.as_str(),
+                Role::Codex,
+                sign,
                 RefusalCause::Bundle(BundleCheck::Apply),
             ),
+            // A check's name filed otherwise is a refused operation.
+            (
+                BundleCheck::Apply.as_str(),
+                Role::Plan,
+                Action::IssueVerdict,
+                RefusalCause::Operation,
+            ),
         ] {
-            ev.record.operation = crate::values::Text::new("operation", operation).unwrap();
-            let record = Record::Refusal(ev.record.clone());
-            let row = row_of(&record);
+            let mut ev = base.clone();
+            ev.action = action;
+            let Record::Refusal(r) = &mut ev.record else {
+                unreachable!()
+            };
+            r.operation = crate::values::Text::new("operation", operation).unwrap();
+            r.attempted_role = role;
+            let row = row_of(&ev);
             let got = decode_row(RecordKind::Refusal, &&row).unwrap();
-            assert_eq!(got.record, Projected::Refusal { cause });
-            assert_eq!(got.record, Projected::of_record(&record));
+            assert_eq!(
+                got.record,
+                Projected::Refusal { cause },
+                "{operation} {role} {action}"
+            );
+            assert_eq!(got.record, Projected::of_event(&ev));
         }
-        let mut row = row_of(&Record::Refusal(ev.record));
-        row.0[FIRST_RECORD_COLUMN] = Value::Text(None);
+        for (offset, field) in [(0, "operation"), (1, "attempted_role"), (2, "action")] {
+            let mut row = row_of(&base);
+            row.0[FIRST_RECORD_COLUMN + offset] = Value::Text(None);
+            assert!(matches!(
+                decode_row(RecordKind::Refusal, &&row),
+                Err(Error::InvalidField { field: f, .. }) if f == field
+            ));
+        }
+        let mut row = row_of(&base);
+        row.0[FIRST_RECORD_COLUMN + 2] = Value::Text(Some("DELETE_EVERYTHING".into()));
         assert!(matches!(
             decode_row(RecordKind::Refusal, &&row),
             Err(Error::InvalidField {
-                field: "operation",
+                field: "action",
                 ..
             })
         ));
@@ -571,13 +635,13 @@ mod tests {
             .into_iter()
             .find(|e| e.record.kind() == RecordKind::Handoff)
             .unwrap();
-        let mut row = row_of(&ev.record);
+        let mut row = row_of(&ev);
         row.0[FIRST_RECORD_COLUMN] = Value::Text(Some("NOT_A_STAGE".into()));
         assert!(matches!(
             decode_row(RecordKind::Handoff, &&row),
             Err(Error::InvalidField { field: "stage", .. })
         ));
-        let mut row = row_of(&ev.record);
+        let mut row = row_of(&ev);
         row.0[2] = Value::Int(None);
         assert!(matches!(
             decode_row(RecordKind::Handoff, &&row),

@@ -382,6 +382,9 @@ impl<R: WriterRole> WriterHandle<R> {
                 });
             }
             ev.record.check()?;
+            if let Record::Refusal(r) = &ev.record {
+                r.check_filing(ev.action)?;
+            }
         }
         if events.is_empty() {
             return Ok(Vec::new());

@@ -231,6 +231,18 @@ impl Fixture {
             .collect()
     }
 
+    /// The typed causes of `change`'s refusals (as the score reads them: with the action
+    /// each is filed under).
+    pub fn causes(&self, change: &str) -> Vec<leo_store::RefusalCause> {
+        self.records(RecordKind::Refusal)
+            .into_iter()
+            .filter_map(|e| match &e.event.record {
+                Record::Refusal(r) if r.change.as_str() == change => Some(r.cause(e.event.action)),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn branch_exists(&self, branch: &str) -> bool {
         leo_gates::enforcer::git::branch_exists(&self.repo, branch).unwrap()
     }

@@ -45,7 +45,7 @@ pub fn projection_matches_decoded_entries<F: Fixture>() {
                     owned(&ProjectedRow {
                         seq: e.seq,
                         recorded_at: e.event.recorded_at,
-                        record: Projected::of_record(&e.event.record),
+                        record: Projected::of_event(&e.event),
                     })
                 })
                 .collect();
