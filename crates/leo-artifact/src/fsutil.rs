@@ -93,10 +93,11 @@ pub fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     write_bytes_with_mode(path, None, bytes)
 }
 
-/// The Unix permission bits of every secret key file LEO writes.
+/// The Unix permission bits of every secret file LEO writes (private keys, Kubernetes
+/// Secret manifests).
 pub const SECRET_FILE_MODE: u32 = 0o600;
 
-/// Writes secret bytes (a private key) to `path` atomically with mode
+/// Writes secret bytes (a private key, a Secret manifest) to `path` atomically with mode
 /// [`SECRET_FILE_MODE`], set before the file becomes visible under its name.
 pub fn write_secret_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     write_bytes_with_mode(path, Some(SECRET_FILE_MODE), bytes)
@@ -162,15 +163,28 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o644);
-        let missing = dir.path().join("no-such-dir").join("key");
+        // The rename fails (the name is a non-empty directory) after the bytes are written.
+        let occupied = dir.path().join("occupied");
+        std::fs::create_dir(&occupied).unwrap();
+        std::fs::write(occupied.join("f"), b"").unwrap();
         assert!(matches!(
-            write_secret_atomically(&missing, b"x"),
+            write_secret_atomically(&occupied, b"x"),
             Err(Error::Io { .. })
         ));
-        let names: Vec<_> = std::fs::read_dir(dir.path())
+        // The filler fails after the temporary file exists.
+        let failed = dir.path().join("failed");
+        assert!(matches!(
+            write_atomically_with_mode(&failed, Some(SECRET_FILE_MODE), |f| {
+                f.write_all(b"half").unwrap();
+                Err::<(), _>(Error::io("filling", std::io::Error::other("boom")))
+            }),
+            Err(Error::Io { .. })
+        ));
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
-            .map(|e| e.unwrap().file_name())
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
-        assert_eq!(names.len(), 2, "{names:?}");
+        names.sort();
+        assert_eq!(names, ["key", "occupied", "pub"]);
     }
 }

@@ -2,7 +2,6 @@
 //! cluster; it writes the plan as manifests plus a commands file for a human or a pipeline.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -159,27 +158,26 @@ impl RemediationPlan {
                 what: "remediation manifest",
                 reason: e.to_string(),
             })?;
-            write(&dir.join(file), text.as_bytes(), secret.then_some(0o600))?;
+            write(&dir.join(file), text.as_bytes(), *secret)?;
         }
         let json = serde_json::to_string_pretty(&serde_json::json!({ "actions": self.actions }))
             .map_err(|e| Error::Serialize {
                 what: "remediation plan",
                 reason: e.to_string(),
             })?;
-        write(&dir.join("plan.json"), json.as_bytes(), None)?;
-        write(&dir.join("commands.sh"), self.commands().as_bytes(), None)
+        write(&dir.join("plan.json"), json.as_bytes(), false)?;
+        write(&dir.join("commands.sh"), self.commands().as_bytes(), false)
     }
 }
 
-fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
-    leo_artifact::fsutil::write_atomically_with_mode(path, mode, |f| {
-        f.write_all(bytes)
-            .map_err(|source| leo_artifact::Error::Io {
-                context: format!("writing {}", path.display()),
-                source,
-            })
-    })
-    .map_err(|e| Error::WritePlan {
+/// Writes `path` atomically: mode 0600 when `secret`, else 0644.
+fn write(path: &Path, bytes: &[u8], secret: bool) -> Result<()> {
+    let written = if secret {
+        leo_artifact::fsutil::write_secret_atomically(path, bytes)
+    } else {
+        leo_artifact::fsutil::write_bytes_atomically(path, bytes)
+    };
+    written.map_err(|e| Error::WritePlan {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })

@@ -163,6 +163,37 @@ fn remediation_plan_per_strategy() {
     let commands = std::fs::read_to_string(dir.path().join("commands.sh")).unwrap();
     assert!(commands.contains("kubectl apply -f manifests/002-deployment.apps-default-web.yaml"));
 
+    // With Secrets remediated, the Secret's manifest is written 0600, the others 0644.
+    policy.spec.remediation.secrets_alert_only = false;
+    let secrets = RemediationPlan::build(&report, &desired, &policy);
+    let dir = tempfile::tempdir().unwrap();
+    secrets.write_to(dir.path()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut modes: Vec<(String, u32)> = std::fs::read_dir(dir.path().join("manifests"))
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let mode = e.metadata().unwrap().permissions().mode() & 0o777;
+                (e.file_name().into_string().unwrap(), mode)
+            })
+            .collect();
+        modes.sort();
+        assert!(
+            modes
+                .iter()
+                .any(|(f, m)| f.contains("secret") && *m == 0o600),
+            "{modes:?}"
+        );
+        assert!(
+            modes
+                .iter()
+                .all(|(f, m)| f.contains("secret") || *m == 0o644),
+            "{modes:?}"
+        );
+    }
+
     // Rollback: with application and revision an argocd command, else rollout undo.
     policy.spec.remediation.strategies.high = Strategy::Rollback;
     let plan = RemediationPlan::build(&report, &desired, &policy);

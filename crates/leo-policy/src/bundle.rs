@@ -24,6 +24,8 @@ use crate::error::{Error, Result};
 
 /// The SLSA `buildType` of a LEO policy bundle.
 pub const BUILD_TYPE: &str = "https://leo.dev/policy-bundle/v1";
+/// The gzip level of a policy bundle: leo-artifact's, whose writer packs it.
+pub use leo_artifact::writer::GZIP_LEVEL;
 /// Most policy files in one bundle.
 pub const MAX_MEMBERS: usize = 10_000;
 /// Largest policy file.
