@@ -141,7 +141,7 @@ fn conflicting_patch_goes_to_needs_revision_with_the_conflicting_paths() {
 
 /// The enforcer checks the attestation before it applies: a bundle whose provenance is
 /// untrusted *and* whose patch conflicts is refused by the attestation check. leo-score
-/// relies on that order (`BundleCheck::passed_attestation`): an apply refusal is a verified
+/// relies on that order (`BundleCheck::attestation_verified`): an apply refusal is a verified
 /// attestation.
 #[test]
 fn the_attestation_is_checked_before_the_patch_is_applied() {
@@ -183,7 +183,7 @@ fn bundle_without_sbom_version(
 
 /// A non-compliant SBOM under a trusted attestation is the SBOM check's refusal; under an
 /// untrusted one, the attestation check's: the attestation is checked first, which
-/// `BundleCheck::passed_attestation` (leo-score's verified count) relies on.
+/// `BundleCheck::attestation_verified` (leo-score's verified count) relies on.
 #[test]
 fn a_non_compliant_sbom_is_refused_by_the_sbom_check_after_the_attestation() {
     let f = Fixture::new();

@@ -7,13 +7,13 @@
 //! | policy evaluation (`leo_policy_evaluations`) | [`Fact::Policy`]: pass → pass; fail and warn → fail (a violation, enforced or not); skip and error → other |
 //! | gate execution (`leo_gate_executions`) | [`Fact::Gate`] |
 //! | verification (`leo_verification_results`) | [`Fact::Verdict`] |
-//! | refusal (`leo_refusals`) of a bundle check ([`RefusalCause::Bundle`]) | [`Fact::BundleRefusal`]; the attestation check's also [`Fact::Attestation`] (failed, no bundle hash); the SBOM and apply checks' also [`Fact::Attestation`] (verified, no bundle hash: the enforcer checks the attestation before them, [`BundleCheck::passed_attestation`]) |
+//! | refusal (`leo_refusals`) of a bundle check ([`RefusalCause::Bundle`]) | [`Fact::BundleRefusal`]; the attestation check's also [`Fact::Attestation`] (failed, no bundle hash); the SBOM and apply checks' also [`Fact::Attestation`] (verified, no bundle hash: the enforcer checks the attestation before them: [`BundleCheck::attestation_verified`](leo_store::BundleCheck::attestation_verified)) |
 //! | a bundle refusal recorded before checks were named ([`RefusalCause::LegacyBundle`]) | none |
 //! | any other refusal ([`RefusalCause::Operation`]) | [`Fact::BypassAttempt`] (SOP §12.8 counts refused operations as gate bypass attempts) |
 //! | approval, signing key, label transition | none |
 //!
 //! A refusal's cause is typed ([`RefusalCause::of`]), never read from its free-text reason:
-//! a bundle check is a refusal whose `operation` is a [`BundleCheck`] name *and* that is
+//! a bundle check is a refusal whose `operation` is a [`BundleCheck`](leo_store::BundleCheck) name *and* that is
 //! filed the way only the enforcer can file it (attempted by CODEX, under `SIGN_ARTIFACTS`,
 //! which the database's §5 matrix gives the enforcer alone). Any other writer naming a check
 //! is refused on append, and a row filed otherwise reads as a refused operation, so no role
@@ -35,8 +35,7 @@
 use std::ops::ControlFlow;
 
 use leo_store::{
-    BundleCheck, Entry, HandoffStage, PolicyResult, Projected, Reader, RecordKind, RefusalCause,
-    Timestamp,
+    Entry, HandoffStage, PolicyResult, Projected, Reader, RecordKind, RefusalCause, Timestamp,
 };
 
 use crate::error::Result;
@@ -113,13 +112,13 @@ pub fn facts_of_projected(
             cause: RefusalCause::Bundle(check),
         } => (
             Some(Fact::BundleRefusal { check }),
-            (check == BundleCheck::Attestation || check.passed_attestation()).then_some(
-                Fact::Attestation {
+            check
+                .attestation_verified()
+                .map(|verified| Fact::Attestation {
                     bundle: None,
-                    verified: check != BundleCheck::Attestation,
+                    verified,
                     slsa_level: None,
-                },
-            ),
+                }),
         ),
         Projected::Refusal {
             cause: RefusalCause::Operation,

@@ -126,13 +126,18 @@ impl BundleCheck {
         }
     }
 
-    /// Whether a bundle refused by this check had passed the attestation check: the
-    /// enforcer (leo-gates, `enforcer::verify_handoff` then the apply) runs the checks in
-    /// [`BundleCheck::ALL`]'s order and stops at the first failure, so a bundle refused for
-    /// its SBOM or its patch had its signed provenance verified (leo-gates' enforcer tests
-    /// pin that order).
-    pub const fn passed_attestation(self) -> bool {
-        matches!(self, BundleCheck::Sbom | BundleCheck::Apply)
+    /// What a refusal by this check says of the bundle's attestation: `Some(false)` it
+    /// failed (this is the attestation check), `Some(true)` it had verified, `None` it was
+    /// not checked. The enforcer (leo-gates, `enforcer::verify_handoff` then the apply) runs
+    /// the checks in [`BundleCheck::ALL`]'s order and stops at the first failure, so a bundle
+    /// refused for its SBOM or its patch had its signed provenance verified (leo-gates'
+    /// enforcer tests pin that order).
+    pub const fn attestation_verified(self) -> Option<bool> {
+        match self {
+            BundleCheck::Digest | BundleCheck::Contents => None,
+            BundleCheck::Attestation => Some(false),
+            BundleCheck::Sbom | BundleCheck::Apply => Some(true),
+        }
     }
 
     /// The check a stored name names; `None` for any other operation.
@@ -343,11 +348,11 @@ mod tests {
                 RefusalCause::Operation
             );
         }
-        let passed: Vec<_> = BundleCheck::ALL
+        let outcomes: Vec<_> = BundleCheck::ALL
             .into_iter()
-            .filter(|c| c.passed_attestation())
+            .map(BundleCheck::attestation_verified)
             .collect();
-        assert_eq!(passed, [BundleCheck::Sbom, BundleCheck::Apply]);
+        assert_eq!(outcomes, [None, None, Some(false), Some(true), Some(true)]);
         // Before refusals named their check, the enforcer's read `handoff`; a refused
         // builder handoff is filed under DATABASE_WRITES.
         assert_eq!(
