@@ -166,45 +166,35 @@ fn refusals_count_by_their_typed_cause() {
             operation: Text::new("operation", BundleCheck::Apply.as_str()).unwrap(),
             reason: Text::new("reason", "PLAN may not merge").unwrap(),
         };
-        let err = supervisor
-            .append(Event::new(
-                "disguised".parse().unwrap(),
-                Action::IssueVerdict,
-                at(52),
-                disguised.clone(),
-            ))
-            .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                leo_store::Error::InvalidField {
-                    field: "operation",
-                    ..
-                }
-            ),
-            "{err:?}"
+        let refused_as_misfiled = |err: leo_store::Error| {
+            assert!(
+                matches!(
+                    err,
+                    leo_store::Error::InvalidField {
+                        field: "operation",
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+        };
+        let plan_filed = Event::new(
+            "disguised".parse().unwrap(),
+            Action::IssueVerdict,
+            at(52),
+            disguised.clone(),
         );
-        let err = enforcer
-            .append(Event::new(
-                "disguised-2".parse().unwrap(),
-                Action::DatabaseWrites,
-                at(52),
-                Refusal {
-                    attempted_role: Role::Codex,
-                    ..disguised
-                },
-            ))
-            .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                leo_store::Error::InvalidField {
-                    field: "operation",
-                    ..
-                }
-            ),
-            "{err:?}"
+        refused_as_misfiled(supervisor.append(plan_filed).unwrap_err());
+        let enforcer_filed = Event::new(
+            "disguised-2".parse().unwrap(),
+            Action::DatabaseWrites,
+            at(52),
+            Refusal {
+                attempted_role: Role::Codex,
+                ..disguised
+            },
         );
+        refused_as_misfiled(enforcer.append(enforcer_filed).unwrap_err());
     }
     let mut reader = BuilderHandle::open(&db).unwrap();
     let tally_of = |reader: &mut leo_store::Reader, secs: i64| {
