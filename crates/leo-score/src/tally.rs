@@ -7,7 +7,8 @@
 //!   recorded in the window; each bundle counts once however many events it has;
 //! - it is *attested* when a verified attestation for its hash was recorded before the
 //!   window's end (the attestation may predate the window), and *signed* likewise with an
-//!   artifact signature;
+//!   artifact signature; a bundle the enforcer refused at its attestation check was handed
+//!   off and is never attested, so it lowers coverage, as a builder's bad provenance should;
 //! - policy evaluations, gate executions, verdicts, bundle refusals, failed attestation checks
 //!   and bypass attempts count when recorded in the window;
 //! - an *unsigned artifact applied* is a `[CLAUDE-APPLIED]` handoff for a bundle with no
