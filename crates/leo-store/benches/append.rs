@@ -46,27 +46,31 @@ impl PlainSqlite {
         PlainSqlite(c)
     }
 
-    fn insert(&self, evs: &[Event<HandoffEvent>]) {
+    fn insert(&self, evs: Vec<Event<HandoffEvent>>) {
         self.0.execute_batch("BEGIN IMMEDIATE").unwrap();
         {
             let mut st = self
                 .0
                 .prepare_cached("INSERT INTO plain (event_id, stage, bundle_hash, commit_sha, branch, pr_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
                 .unwrap();
-            for e in evs {
-                let cols = columns(&e.record.clone().into()).unwrap();
-                let mut vals: Vec<String> = vec![e.id.to_string()];
-                for c in &cols[..4] {
-                    if let Value::Text(Some(s)) = c {
-                        vals.push(s.clone());
-                    }
-                }
+            // Moved into a `Record` (as `append_batch` does), columns borrowed when bound.
+            for e in evs.into_iter().map(Event::into_any) {
+                let cols = columns(&e.record).unwrap();
+                let text = |i: usize| match &cols[i] {
+                    Value::Text(Some(s)) => s.as_str(),
+                    _ => "",
+                };
                 let pr = match cols[4] {
                     Value::Int(i) => i,
                     _ => None,
                 };
                 st.execute(leo_store::sqlite::params![
-                    vals[0], vals[1], vals[2], vals[3], vals[4], pr
+                    e.id.as_str(),
+                    text(0),
+                    text(1),
+                    text(2),
+                    text(3),
+                    pr
                 ])
                 .unwrap();
             }
@@ -82,7 +86,7 @@ fn compare(
     n: u64,
     samples: usize,
     mut logged: impl FnMut(Vec<Event<HandoffEvent>>),
-    mut plain: impl FnMut(&[Event<HandoffEvent>]),
+    mut plain: impl FnMut(Vec<Event<HandoffEvent>>),
 ) {
     let mut g = c.benchmark_group(group);
     g.sample_size(samples).throughput(Throughput::Elements(n));
@@ -90,7 +94,7 @@ fn compare(
         b.iter_batched(|| events(n), &mut logged, BatchSize::SmallInput)
     });
     g.bench_function("plain_insert", |b| {
-        b.iter_batched(|| events(n), |evs| plain(&evs), BatchSize::SmallInput)
+        b.iter_batched(|| events(n), &mut plain, BatchSize::SmallInput)
     });
     g.finish();
 }
@@ -147,9 +151,9 @@ fn postgres(c: &mut Criterion) {
         "INSERT INTO {schema}.plain (event_id, stage, bundle_hash, commit_sha, branch, pr_number) VALUES ($1, $2, $3, $4, $5, $6)"
     );
     let stmt = admin.prepare(&plain_sql).unwrap();
-    let plain = |evs: &[Event<HandoffEvent>]| {
+    let plain = |evs: Vec<Event<HandoffEvent>>| {
         let mut tx = admin.transaction().unwrap();
-        for e in evs {
+        for e in &evs {
             let r = &e.record;
             let pr = r.pr_number.map(|p| i64::from(p.get()));
             tx.execute(
