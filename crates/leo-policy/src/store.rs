@@ -13,23 +13,25 @@
 //!     attestations/
 //!       <name>.dsse.json                  DSSE envelope of an in-toto statement
 //!                                         (`cosign attest --key`, `leo attest sign`)
+//!       <name>.sigstore.json              Sigstore bundle of such an envelope (`cosign
+//!                                         attest --new-bundle-format`; keyless or keyed)
 //!       <name>.json + <name>.json.asc     in-toto statement + OpenPGP detached signature
 //! ```
 //!
 //! A signature counts when it verifies under one of the rule's attestors *and* names the
 //! image digest (the payload's `critical.image.docker-manifest-digest`, or the bundle's
 //! message digest). An attestation counts when it verifies, its subject includes the digest,
-//! its predicate type is accepted and its `builder.id` matches the rule. When nothing counts,
-//! the failure reported is the one that got furthest, so "wrong builder" is not hidden behind
-//! "wrong key" of another file.
+//! its predicate type is accepted and its `builder.id` matches the rule. A Sigstore
+//! attestation bundle verifies with the rule's key or keyless attestors exactly as a
+//! signature bundle does, and only if its content is a DSSE envelope; its verified payload
+//! is then judged like a `.dsse.json` one. When nothing counts, the failure reported is the
+//! one that got furthest, so "wrong builder" is not hidden behind "wrong key" of another
+//! file.
 
 use std::path::{Path, PathBuf};
 
 use leo_artifact::Sha256Digest;
 use leo_attest::{Envelope, KeySet, Provenance, STATEMENT_V0_1, Statement, StatementVersion};
-use leo_sign::sigstore::{
-    KeyPolicy, SigstoreBundle, SigstoreErrorKind, SigstorePolicy, SigstoreVerifier, TrustRoot,
-};
 use leo_sign::{PgpVerifier, VerifyOptions};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -37,6 +39,10 @@ use time::OffsetDateTime;
 use crate::engine::Failure;
 use crate::error::{Error, Result};
 use crate::policy::{Attestor, ProvenanceCheck, SignatureCheck};
+
+mod sigstore;
+
+use self::sigstore::{sigstore_attestation, sigstore_signature};
 
 /// Largest signature, payload or attestation file read.
 pub const MAX_STORE_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -231,7 +237,7 @@ impl AttestationStore {
         for c in &files {
             let rel = self.relative(&c.path);
             let verified = if c.name.ends_with(".sigstore.json") {
-                self.sigstore_signature(c, digest, &check.attestors)
+                sigstore_signature(c, digest, &check.attestors)
             } else {
                 self.detached(c, &check.attestors)
                     .and_then(
@@ -267,54 +273,6 @@ impl AttestationStore {
                 reasons,
             },
         })
-    }
-
-    fn sigstore_signature(
-        &self,
-        c: &Candidate,
-        digest: &Sha256Digest,
-        attestors: &[Attestor],
-    ) -> std::result::Result<(&'static str, String), Rejection> {
-        let bytes = read_limited(&c.path).map_err(Rejection::Untrusted)?;
-        let bundle =
-            SigstoreBundle::from_slice(&bytes).map_err(|e| Rejection::Untrusted(e.to_string()))?;
-        let mut why = Vec::new();
-        for attestor in attestors {
-            let (policy, root) = match attestor {
-                Attestor::Key { pem, .. } => {
-                    let policy =
-                        KeyPolicy::from_pem(pem).map(|k| SigstorePolicy::key(k.allow_offline()));
-                    (policy, TrustRoot::embedded_production())
-                }
-                Attestor::Keyless {
-                    subject_regex,
-                    issuer,
-                    trusted_root,
-                } => (
-                    SigstorePolicy::identity_regex(subject_regex, issuer.clone()),
-                    match trusted_root {
-                        Some(p) => TrustRoot::from_file(p),
-                        None => TrustRoot::embedded_production(),
-                    },
-                ),
-                Attestor::Pgp { .. } => continue,
-            };
-            let outcome = policy
-                .and_then(|policy| Ok(SigstoreVerifier::new(root?, policy)))
-                .and_then(|v| v.verify_digest(&bundle, digest));
-            match outcome {
-                Ok(v) => return Ok(("sigstore", describe_signer(&v.signer))),
-                Err(e) if e.kind() == SigstoreErrorKind::Digest => {
-                    return Err(Rejection::Subject("another digest".into()));
-                }
-                Err(e) => why.push(format!("{}: {e}", attestor.describe())),
-            }
-        }
-        Err(Rejection::Untrusted(if why.is_empty() {
-            "no key or keyless attestor for a Sigstore bundle".into()
-        } else {
-            why.join(", ")
-        }))
     }
 
     /// Verifies a detached `.sig` (key) or `.asc` (OpenPGP) over its payload; returns the
@@ -402,9 +360,7 @@ impl AttestationStore {
             let signed = if c.name.ends_with(".dsse.json") {
                 dsse_payload(&c.path, &keys)
             } else if c.name.ends_with(".sigstore.json") {
-                Err(Rejection::Untrusted(
-                    "Sigstore attestation bundles are not read yet; store the DSSE envelope".into(),
-                ))
+                sigstore_attestation(&c.path, digest, &check.attestors)
             } else {
                 self.detached(c, &check.attestors)
             };
@@ -453,19 +409,6 @@ enum Rejection {
 
 fn read_limited(path: &Path) -> std::result::Result<Vec<u8>, String> {
     leo_artifact::fsutil::read_capped(path, MAX_STORE_FILE_BYTES).map_err(|e| e.to_string())
-}
-
-/// The identity (keyless) or key hash (keyed) a Sigstore verification established.
-fn describe_signer(signer: &leo_sign::sigstore::VerifiedSigner) -> String {
-    match signer {
-        leo_sign::sigstore::VerifiedSigner::Certificate {
-            identity, issuer, ..
-        } => format!("{identity} ({})", issuer.as_deref().unwrap_or("no issuer")),
-        leo_sign::sigstore::VerifiedSigner::Key { key_sha256 } => {
-            format!("key sha256:{key_sha256}")
-        }
-        other => format!("{other:?}"),
-    }
 }
 
 /// `critical.image.docker-manifest-digest` of a simple-signing payload, parsed strictly (a

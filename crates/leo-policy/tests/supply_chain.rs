@@ -8,6 +8,9 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+use common::only_failure;
+
 use std::path::Path;
 
 use leo_artifact::Sha256Digest;
@@ -63,14 +66,6 @@ fn slsa_rule(attestor: &str, types: &str) -> String {
     format!(
         "    requireSlsaProvenance:\n      predicateTypes: [{types}]\n      builderId: '{BUILDER_RE}'\n      attestors: [{attestor}]\n"
     )
-}
-
-fn only_failure(report: &Report) -> &Failure {
-    assert_eq!(report.results.len(), 1, "{report:#?}");
-    let r = &report.results[0];
-    assert_eq!(r.status, Status::Fail, "{r:#?}");
-    assert_eq!(r.failures.len(), 1, "{r:#?}");
-    &r.failures[0]
 }
 
 fn ecdsa_key(dir: &Path, name: &str) -> SigningKey {

@@ -44,5 +44,5 @@ pub use policy::{ArtifactInput, IdentityMatch, KeyPolicy, SigstorePolicy, TrustR
 pub use sign::{KeyedSigner, KeylessSigner};
 pub use sigstore_sign::SigningServices;
 pub use verify::{
-    SigstoreVerification, SigstoreVerifier, TimeSource, TimeSourceKind, VerifiedSigner,
+    DssePayload, SigstoreVerification, SigstoreVerifier, TimeSource, TimeSourceKind, VerifiedSigner,
 };

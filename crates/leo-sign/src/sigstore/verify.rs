@@ -5,7 +5,9 @@
 //! non-empty and carry no root; every log entry must name a log of the trusted root; a key
 //! bundle's hint must name the caller's key. Then `sigstore-verify` checks time sources,
 //! chain, SCT, identity, inclusion proof, checkpoint, SET, signature, digest and log-entry
-//! consistency. The result ([`SigstoreVerification`]) says what was verified.
+//! consistency. The result ([`SigstoreVerification`]) says what was verified, and for a
+//! DSSE bundle carries the envelope's payload ([`DssePayload`]): it is only ever read from a
+//! bundle that verified, so there is no way to get at an unverified payload through LEO.
 
 use std::io::Read;
 
@@ -69,6 +71,25 @@ pub enum VerifiedSigner {
     },
 }
 
+/// The payload of a DSSE envelope whose signature verified.
+///
+/// `sigstore-verify` binds a DSSE bundle to the artifact only through an in-toto statement,
+/// so the payload type is always `application/vnd.in-toto+json` and the statement's
+/// subjects include the verified artifact digest; what the statement *says* (predicate
+/// type, builder) is for the caller to judge.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DssePayload {
+    /// The envelope's `payloadType`.
+    pub payload_type: String,
+    /// The signed payload bytes (base64 in JSON output, as in the envelope).
+    #[serde(serialize_with = "serialize_base64")]
+    pub payload: Vec<u8>,
+}
+
+fn serialize_base64<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&BASE64.encode(bytes))
+}
+
 /// What a successful verification established.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SigstoreVerification {
@@ -89,6 +110,10 @@ pub struct SigstoreVerification {
     pub tlog_verified: bool,
     /// The policy that was matched (identity and issuer, or `key`).
     pub policy: String,
+    /// For a [`ContentKind::DsseEnvelope`] bundle: the verified envelope's payload type and
+    /// payload. `None` for message signatures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dsse_payload: Option<DssePayload>,
 }
 
 impl SigstoreVerification {
@@ -391,6 +416,8 @@ fn verify_offline_key(
         log_entries: Vec::new(),
         tlog_verified: false,
         policy: "key (offline: no log entry, no timestamp)".to_owned(),
+        // Offline key bundles are message signatures (checked above).
+        dsse_payload: None,
     })
 }
 
@@ -465,5 +492,19 @@ fn report(
         log_entries: bundle.log_entries(),
         tlog_verified: result.tlog_verified(),
         policy,
+        dsse_payload: verified_dsse_payload(bundle),
+    }
+}
+
+/// The envelope of a DSSE bundle. Private, and called only by [`report`], which runs after
+/// `sigstore-verify` accepted the bundle: the envelope's signature over PAE(type, payload)
+/// verified and the log entry records that envelope.
+fn verified_dsse_payload(bundle: &SigstoreBundle) -> Option<DssePayload> {
+    match &bundle.inner().content {
+        SignatureContent::DsseEnvelope(envelope) => Some(DssePayload {
+            payload_type: envelope.payload_type.clone(),
+            payload: envelope.payload.as_bytes().to_vec(),
+        }),
+        _ => None,
     }
 }
