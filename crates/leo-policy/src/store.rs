@@ -14,7 +14,8 @@
 //!       <name>.dsse.json                  DSSE envelope of an in-toto statement
 //!                                         (`cosign attest --key`, `leo attest sign`)
 //!       <name>.sigstore.json              Sigstore bundle of such an envelope (`cosign
-//!                                         attest --new-bundle-format`; keyless or keyed)
+//!                                         attest --new-bundle-format`; keyless, or keyed
+//!                                         with a log entry or timestamp)
 //!       <name>.json + <name>.json.asc     in-toto statement + OpenPGP detached signature
 //! ```
 //!

@@ -217,7 +217,7 @@ fn a_dsse_bundle_signed_by_another_identity_is_untrusted() {
 }
 
 #[test]
-fn a_dsse_bundle_about_another_digest_is_untrusted_naming_the_subjects() {
+fn a_dsse_bundle_about_another_digest_is_untrusted_naming_the_digest() {
     let Some(v) = vectors() else {
         return;
     };

@@ -110,6 +110,11 @@ fn store(c: &mut Criterion) {
     let path = std::env::temp_dir().join(format!("leo-score-bench-{n}-v{SAMPLES_VERSION}.db"));
     let db: Location = format!("sqlite:{}", path.display()).parse().unwrap();
     let facts = journeys(n, Timestamp::from_unix_micros(T0), SPAN_SECS, 950);
+    // Attestations are implied by CLAUDE-APPLIED handoffs and refusals, not stored.
+    let stored = facts
+        .iter()
+        .filter(|o| !matches!(o.fact, leo_score::Fact::Attestation { .. }))
+        .count() as u64;
     let seeded = BuilderHandle::open(&db)
         .and_then(|mut r| r.size())
         .map(|s| s > 0)
@@ -120,13 +125,12 @@ fn store(c: &mut Criterion) {
         let mut enforcer = EnforcerHandle::open(&db, None).unwrap();
         let mut supervisor = SupervisorHandle::open(&db, None).unwrap();
         seed_store(&mut enforcer, &mut supervisor, &facts, 50_000).unwrap();
-        eprintln!("seeded {} entries in {:?}", facts.len(), started.elapsed());
+        eprintln!(
+            "seeded {stored} entries ({} facts) in {:?}",
+            facts.len(),
+            started.elapsed()
+        );
     }
-    // Attestations are implied by CLAUDE-APPLIED handoffs, not stored.
-    let stored = facts
-        .iter()
-        .filter(|o| !matches!(o.fact, leo_score::Fact::Attestation { .. }))
-        .count() as u64;
     type Scan = fn(
         &mut leo_store::Reader,
         Window,

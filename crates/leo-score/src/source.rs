@@ -16,7 +16,8 @@
 //! a bundle check is a refusal whose `operation` is a [`BundleCheck`](leo_store::BundleCheck) name *and* that is
 //! filed the way only the enforcer can file it (attempted by CODEX, under `SIGN_ARTIFACTS`,
 //! which the database's §5 matrix gives the enforcer alone). Any other writer naming a check
-//! is refused on append, and a row filed otherwise reads as a refused operation, so no role
+//! is refused on append by leo-store's API, and a row filed otherwise (by SQL behind the API)
+//! still reads as a refused operation, so no role
 //! can turn a bypass attempt into a check result.
 //!
 //! Why a `[CLAUDE-APPLIED]` handoff is the verified-attestation evidence: the enforcer applies
@@ -125,7 +126,11 @@ pub fn facts_of_projected(
         } => (Some(Fact::BypassAttempt), None),
         // A bundle refusal whose check was not recorded: neither a bypass attempt nor an
         // attestation result.
-        Projected::Refusal { .. } => (None, None),
+        Projected::Refusal {
+            cause: RefusalCause::LegacyBundle,
+        } => (None, None),
+        // The kinds without facts, and a refusal cause this version does not know (counted as
+        // nothing rather than guessed).
         _ => (None, None),
     };
     first

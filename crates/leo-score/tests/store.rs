@@ -102,8 +102,9 @@ fn the_projected_scan_sees_exactly_what_the_decoded_scan_sees() {
 
 /// Refusals count by their typed cause, read from a real SQLite trail: the attestation
 /// check's refusals are failed SLSA verifications and not bypass attempts, an apply refusal
-/// is neither, a refused merge is a bypass attempt, and so is a refusal written before bundle
-/// refusals named their check (operation `handoff`).
+/// is a verified attestation, a refused merge is a bypass attempt, and a bundle refusal
+/// written before refusals named their check (operation `handoff`) is neither; no other
+/// role can file a bundle check.
 #[test]
 fn refusals_count_by_their_typed_cause() {
     use leo_artifact::Sha256Digest;
@@ -170,8 +171,8 @@ fn refusals_count_by_their_typed_cause() {
             assert!(
                 matches!(
                     err,
-                    leo_store::Error::InvalidField {
-                        field: "operation",
+                    leo_store::Error::MisfiledBundleCheck {
+                        check: BundleCheck::Apply,
                         ..
                     }
                 ),

@@ -120,3 +120,35 @@ fn a_message_signature_bundle_has_no_dsse_payload() {
     let json = serde_json::to_value(&v).unwrap();
     assert!(json.get("dsse_payload").is_none(), "{json}");
 }
+
+/// Through the backend-neutral `Verifier` (what `leo policy verify` and the enforcer use), a
+/// DSSE attestation bundle is not a detached signature of the data, even for data its
+/// statement names.
+#[test]
+fn a_dsse_bundle_is_not_a_detached_signature() {
+    let Some(base) = conformance() else {
+        return;
+    };
+    let dir = base.join("bundle-verify").join("rekor2-dsse-happy-path");
+    let root = TrustRoot::from_file(&dir.join("trusted_root.json")).unwrap();
+    let verifier = SigstoreVerifier::new(root, SigstorePolicy::identity(IDENTITY, ISSUER));
+    let signature = leo_sign::DetachedSignature {
+        backend: leo_sign::Backend::Sigstore,
+        bytes: std::fs::read(dir.join("bundle.sigstore.json")).unwrap(),
+    };
+    let data = std::fs::read(base.join("bundle-verify/a.txt")).unwrap();
+    let err = leo_sign::Verifier::verify(
+        &verifier,
+        &mut data.as_slice(),
+        &signature,
+        &leo_sign::VerifyOptions::now(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            leo_sign::Error::SigstoreRejected { check, .. } if *check == K::UnsupportedBundle.as_str()
+        ),
+        "{err:?}"
+    );
+}

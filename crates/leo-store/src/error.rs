@@ -99,6 +99,21 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A refusal names an enforcer bundle check but is not filed the way the enforcer files
+    /// one (attempted by CODEX, under `SIGN_ARTIFACTS`): written, it would read as a refused
+    /// operation, so it is not written.
+    #[error(
+        "refusal names the bundle check {check}, which only the enforcer files (attempted by \
+         CODEX, under SIGN_ARTIFACTS); this one is attempted by {attempted_role}, under {action}"
+    )]
+    MisfiledBundleCheck {
+        /// The check named.
+        check: crate::flow::BundleCheck,
+        /// The refusal's attempted role.
+        attempted_role: Role,
+        /// The action it was filed under.
+        action: Action,
+    },
     /// A PASS verdict below the SOP's 85 % confidence threshold.
     #[error("verdict {verdict} needs confidence >= {min} %, got {confidence} %")]
     VerdictConfidence {

@@ -56,14 +56,11 @@ impl Refusal {
     pub fn check_filing(&self, filed_under: Action) -> Result<()> {
         match BundleCheck::from_operation(self.operation.as_str()) {
             Some(check) if !is_bundle_filing(self.attempted_role, filed_under) => {
-                Err(Error::field(
-                    "operation",
-                    format!(
-                        "{check} names a bundle check: only the enforcer files one, attempted \
-                         by CODEX under SIGN_ARTIFACTS (this one: attempted by {}, under {})",
-                        self.attempted_role, filed_under
-                    ),
-                ))
+                Err(Error::MisfiledBundleCheck {
+                    check,
+                    attempted_role: self.attempted_role,
+                    action: filed_under,
+                })
             }
             _ => Ok(()),
         }
@@ -383,16 +380,17 @@ mod tests {
         refusal.check_filing(sign).unwrap();
         assert!(matches!(
             refusal.check_filing(Action::IssueVerdict),
-            Err(Error::InvalidField {
-                field: "operation",
-                ..
+            Err(Error::MisfiledBundleCheck {
+                check: BundleCheck::Attestation,
+                attempted_role: Role::Codex,
+                action: Action::IssueVerdict,
             })
         ));
         refusal.attempted_role = Role::Plan;
         assert!(matches!(
             refusal.check_filing(sign),
-            Err(Error::InvalidField {
-                field: "operation",
+            Err(Error::MisfiledBundleCheck {
+                attempted_role: Role::Plan,
                 ..
             })
         ));

@@ -172,7 +172,8 @@ pub(crate) const FIRST_RECORD_COLUMN: usize = 3;
 /// The `SELECT` of a projected scan of `kind`, with `?n` (`dollar = false`) or `$n`
 /// placeholders for kind, from and to: `l.seq, l.recorded_at, r.seq` (NULL when the
 /// record row is missing), then [`projected_columns`]. The log side is covered by the
-/// `(kind, recorded_at)` index (SQLite's `seq` is the rowid).
+/// `(kind, recorded_at)` index (SQLite's `seq` is the rowid), except for refusals, whose
+/// projection also reads the log row's action.
 pub(crate) fn projection_sql(kind: RecordKind, dollar: bool) -> String {
     let mut cols = String::from("l.seq, l.recorded_at, r.seq");
     for c in projected_columns(kind) {

@@ -104,6 +104,14 @@ impl Verifier for SigstoreVerifier {
     ) -> Result<Verified> {
         expect_backend(Backend::Sigstore, signature)?;
         let bundle = SigstoreBundle::from_slice(&signature.bytes)?;
+        // A DSSE bundle signs an in-toto statement *about* the data (any predicate), not the
+        // data: it is not a detached signature of it (as with cosign).
+        if bundle.content_kind() != super::ContentKind::MessageSignature {
+            return Err(super::SigstoreError::UnsupportedBundle {
+                reason: "a DSSE attestation bundle is not a detached signature of the data".into(),
+            }
+            .into());
+        }
         let verified = self.verify_reader(&bundle, data)?;
         if let Some(signed_at) = verified.signed_at() {
             options.check_signed_at(signed_at)?;

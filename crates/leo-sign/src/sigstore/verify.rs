@@ -78,6 +78,7 @@ pub enum VerifiedSigner {
 /// subjects include the verified artifact digest; what the statement *says* (predicate
 /// type, builder) is for the caller to judge.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct DssePayload {
     /// The envelope's `payloadType`.
     pub payload_type: String,
@@ -92,6 +93,7 @@ fn serialize_base64<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S
 
 /// What a successful verification established.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct SigstoreVerification {
     /// The bundle's normalised media type.
     pub media_type: &'static str,

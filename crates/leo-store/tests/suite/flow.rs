@@ -42,7 +42,9 @@ impl<F: Fixture> Trail<F> {
         let mut epol = policy_evaluation("w", 1).unwrap();
         epol.action = Action::TriggerWorkflows;
         epol.record.image_digest = None;
-        let eref = refusal("w", 1).unwrap();
+        // The enforcer's refusal of a bundle by its attestation check (CODEX, SIGN_ARTIFACTS).
+        let mut eref = refusal("w", 1).unwrap();
+        eref.record.operation = Text::new("operation", "bundle_attestation").unwrap();
         e.append(ready.clone()).unwrap();
         e.append_batch([sig.clone()]).unwrap();
         e.append(epol.clone()).unwrap();

@@ -66,6 +66,24 @@ pub fn projection_matches_decoded_entries<F: Fixture>() {
     // Handoff, verification, gate, signature, policy: each projected with columns, in at
     // least the unbounded window (so the comparison above cannot pass vacuously).
     assert!(projected_kinds >= 5, "{projected_kinds}");
+    // Refusals read their cause through the log row's action, on this backend's SQL: the
+    // enforcer's bundle refusal and the others' refused operations.
+    let mut causes = Vec::new();
+    b.for_each_projected(
+        RecordKind::Refusal,
+        Timestamp::from_unix_micros(i64::MIN),
+        far,
+        |row| {
+            causes.push(format!("{:?}", row.record));
+            ControlFlow::Continue(())
+        },
+    )
+    .unwrap();
+    assert!(
+        causes.contains(&"Refusal { cause: Bundle(Attestation) }".to_owned())
+            && causes.contains(&"Refusal { cause: Operation }".to_owned()),
+        "{causes:?}"
+    );
     // Streaming stops when asked.
     let mut seen = 0;
     let n = b
