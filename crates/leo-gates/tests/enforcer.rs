@@ -43,18 +43,25 @@ fn tampered_bundle_is_refused_and_the_refusal_recorded() {
     );
     assert_eq!(wf.state(), LabelState::NeedsRevision);
     assert!(!f.branch_exists("feature/tampered"));
-    let refusals = f.refusals("PRD-7");
-    assert_eq!(refusals.len(), 1, "{refusals:?}");
-    assert_eq!(refusals[0].attempted_role, Role::Codex);
-    assert!(refusals[0].reason.as_str().contains("digest mismatch"));
-    assert_eq!(refusals[0].operation.as_str(), "bundle_digest");
-    assert_eq!(
-        f.causes("PRD-7")[0],
-        RefusalCause::Bundle(BundleCheck::Digest)
-    );
-    assert_recorded_with_the_transition(&f, "PRD-7");
+    assert_bundle_refusal(&f, "PRD-7", BundleCheck::Digest, "digest mismatch");
     // No signature and no CLAUDE-APPLIED handoff were recorded.
     assert!(f.records(RecordKind::ArtifactSignature).is_empty());
+}
+
+/// `change` has one refusal: the builder's bundle refused by `check`, its reason containing
+/// `reason_has`, recorded with its transition.
+fn assert_bundle_refusal(f: &Fixture, change: &str, check: BundleCheck, reason_has: &str) {
+    let refusals = f.refusals(change);
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    assert_eq!(refusals[0].attempted_role, Role::Codex);
+    assert_eq!(refusals[0].operation.as_str(), check.as_str());
+    assert_eq!(f.causes(change), [RefusalCause::Bundle(check)]);
+    assert!(
+        refusals[0].reason.as_str().contains(reason_has),
+        "{:?}",
+        refusals[0].reason
+    );
+    assert_recorded_with_the_transition(f, change);
 }
 
 /// The bundle refusal of `change` was filed by the enforcer under `SignArtifacts`, in the
@@ -85,8 +92,7 @@ fn bundle_signed_by_an_untrusted_builder_key_is_refused() {
     let f = Fixture::new();
     let mut sink = f.sink(8);
     let (mut wf, handoff) = f.hand_off("PRD-8", scratch::STAGING, "artifact.tar.gz", &mut sink);
-    let (other, _) = leo_attest::SigningKey::generate_ed25519().unwrap();
-    let trust = Trust::builder(other.public_key().clone(), enforcer_support::BUILDER_ID);
+    let trust = untrusted();
     let err = f
         .enforce(
             &trust,
@@ -100,16 +106,12 @@ fn bundle_signed_by_an_untrusted_builder_key_is_refused() {
     assert_eq!(wf.state(), LabelState::NeedsRevision);
     // Recorded as a failed attestation check of the builder's bundle, not as a refused
     // operation.
-    let refusals = f.refusals("PRD-8");
-    assert_eq!(refusals.len(), 1, "{refusals:?}");
-    assert_eq!(refusals[0].attempted_role, Role::Codex);
-    assert_eq!(refusals[0].operation.as_str(), "bundle_attestation");
-    assert_eq!(
-        f.causes("PRD-8")[0],
-        RefusalCause::Bundle(BundleCheck::Attestation)
+    assert_bundle_refusal(
+        &f,
+        "PRD-8",
+        BundleCheck::Attestation,
+        "attestation rejected",
     );
-    assert!(refusals[0].reason.as_str().contains("attestation rejected"));
-    assert_recorded_with_the_transition(&f, "PRD-8");
 }
 
 /// A patch made against an older merge-base than the bundle names: it does not apply.
@@ -128,15 +130,7 @@ fn conflicting_patch_goes_to_needs_revision_with_the_conflicting_paths() {
     );
     assert_eq!(wf.state(), LabelState::NeedsRevision);
     assert!(!f.branch_exists("feature/stale"));
-    let refusals = f.refusals("PRD-9");
-    assert_eq!(refusals.len(), 1, "{refusals:?}");
-    assert_eq!(refusals[0].operation.as_str(), "bundle_apply");
-    assert_eq!(
-        f.causes("PRD-9")[0],
-        RefusalCause::Bundle(BundleCheck::Apply)
-    );
-    assert!(refusals[0].reason.as_str().contains("src/main.rs"));
-    assert_recorded_with_the_transition(&f, "PRD-9");
+    assert_bundle_refusal(&f, "PRD-9", BundleCheck::Apply, "src/main.rs");
 }
 
 /// The enforcer checks the attestation before it applies: a bundle whose provenance is
@@ -149,8 +143,7 @@ fn the_attestation_is_checked_before_the_patch_is_applied() {
     let (path, hash) = stale_bundle(&f, "PRD-19.tar.gz");
     let mut sink = f.sink(19);
     let mut wf = handed_off(&f, "PRD-19", hash, &mut sink);
-    let (other, _) = leo_attest::SigningKey::generate_ed25519().unwrap();
-    let trust = Trust::builder(other.public_key().clone(), enforcer_support::BUILDER_ID);
+    let trust = untrusted();
     let err = f
         .enforce(&trust, &mut wf, &path, "feature/both", &mut sink)
         .unwrap_err();
@@ -203,8 +196,7 @@ fn a_non_compliant_sbom_is_refused_by_the_sbom_check_after_the_attestation() {
     let (path, hash) = bundle_without_sbom_version(&f, "PRD-21.tar.gz");
     let mut sink = f.sink(21);
     let mut wf = handed_off(&f, "PRD-21", hash, &mut sink);
-    let (other, _) = leo_attest::SigningKey::generate_ed25519().unwrap();
-    let trust = Trust::builder(other.public_key().clone(), enforcer_support::BUILDER_ID);
+    let trust = untrusted();
     let err = f
         .enforce(&trust, &mut wf, &path, "feature/sbom2", &mut sink)
         .unwrap_err();
@@ -519,6 +511,12 @@ fn signed_bundle_with(
     let path = f.path(name);
     let hash = input.write_to_path(&path).unwrap();
     (path, hash)
+}
+
+/// Trust in a builder key that signed nothing here: every attestation is untrusted.
+fn untrusted() -> Trust {
+    let (other, _) = leo_attest::SigningKey::generate_ed25519().unwrap();
+    Trust::builder(other.public_key().clone(), enforcer_support::BUILDER_ID)
 }
 
 /// A signed bundle whose patch cannot apply: it names the change's own head as its
