@@ -100,24 +100,13 @@ fn cosign_key_signatures() {
     let payload = AttestationStore::simple_signing_payload("registry.example/app", &d);
     put_cosign_signature(&store, &d, &payload, &trusted);
 
-    let ok = evaluate(
+    signed_by_only(
         dir.path(),
-        &signed_rule("{keys: {publicKeys: cosign.pub}}"),
-        &image(&d),
+        &d,
+        "{keys: {publicKeys: cosign.pub}}",
+        "{keys: {publicKeys: other.pub}}",
+        "cosign-key",
     );
-    assert_eq!(ok.results[0].status, Status::Pass, "{ok:#?}");
-    assert_eq!(ok.results[0].evidence[0].backend, "cosign-key");
-
-    // Wrong key.
-    let wrong = evaluate(
-        dir.path(),
-        &signed_rule("{keys: {publicKeys: other.pub}}"),
-        &image(&d),
-    );
-    assert!(matches!(
-        only_failure(&wrong),
-        Failure::SignatureUntrusted { .. }
-    ));
     let _ = other;
 
     // No signature at all for another digest; an unpinned image cannot be looked up.
@@ -149,6 +138,26 @@ fn cosign_key_signatures() {
     ));
 }
 
+/// The signature of `d` passes a signed-image rule with attestor `trusted` (evidence from
+/// `backend`) and is `signature_untrusted` under attestor `other`. Returns the passing report.
+fn signed_by_only(
+    dir: &Path,
+    d: &Sha256Digest,
+    trusted: &str,
+    other: &str,
+    backend: &str,
+) -> Report {
+    let ok = evaluate(dir, &signed_rule(trusted), &image(d));
+    assert_eq!(ok.results[0].status, Status::Pass, "{ok:#?}");
+    assert_eq!(ok.results[0].evidence[0].backend, backend);
+    let wrong = evaluate(dir, &signed_rule(other), &image(d));
+    assert!(
+        matches!(only_failure(&wrong), Failure::SignatureUntrusted { .. }),
+        "{wrong:#?}"
+    );
+    ok
+}
+
 fn base64_std(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -173,23 +182,14 @@ fn sigstore_keyed_bundles() {
         )
         .unwrap();
 
-    let ok = evaluate(
+    let ok = signed_by_only(
         dir.path(),
-        &signed_rule("{keys: {publicKeys: cosign.pub}}"),
-        &image(&d),
+        &d,
+        "{keys: {publicKeys: cosign.pub}}",
+        "{keys: {publicKeys: other.pub}}",
+        "sigstore",
     );
-    assert_eq!(ok.results[0].status, Status::Pass, "{ok:#?}");
-    assert_eq!(ok.results[0].evidence[0].backend, "sigstore");
     assert!(ok.results[0].evidence[0].signer.starts_with("key sha256:"));
-    let wrong = evaluate(
-        dir.path(),
-        &signed_rule("{keys: {publicKeys: other.pub}}"),
-        &image(&d),
-    );
-    assert!(matches!(
-        only_failure(&wrong),
-        Failure::SignatureUntrusted { .. }
-    ));
 }
 
 fn pgp_key(dir: &Path, name: &str) -> PgpKey {
@@ -218,22 +218,13 @@ fn openpgp_signatures_and_attestations() {
     store
         .put(&d, StoreKind::Signatures, "sig.json.asc", &asc)
         .unwrap();
-    let ok = evaluate(
+    signed_by_only(
         dir.path(),
-        &signed_rule("{pgp: {publicKeys: signer.asc}}"),
-        &image(&d),
+        &d,
+        "{pgp: {publicKeys: signer.asc}}",
+        "{pgp: {publicKeys: other.asc}}",
+        "openpgp",
     );
-    assert_eq!(ok.results[0].status, Status::Pass, "{ok:#?}");
-    assert_eq!(ok.results[0].evidence[0].backend, "openpgp");
-    let wrong = evaluate(
-        dir.path(),
-        &signed_rule("{pgp: {publicKeys: other.asc}}"),
-        &image(&d),
-    );
-    assert!(matches!(
-        only_failure(&wrong),
-        Failure::SignatureUntrusted { .. }
-    ));
 
     // An OpenPGP-signed SLSA statement.
     let statement = provenance(&d, PROVENANCE_V0_2, BUILDER).to_json();
