@@ -118,12 +118,8 @@ fn bundle_signed_by_an_untrusted_builder_key_is_refused() {
 #[test]
 fn conflicting_patch_goes_to_needs_revision_with_the_conflicting_paths() {
     let f = Fixture::new();
-    let (path, hash) = stale_bundle(&f, "PRD-9.tar.gz");
-    let mut sink = f.sink(9);
-    let mut wf = handed_off(&f, "PRD-9", hash, &mut sink);
-    let err = f
-        .enforce(&f.trust(), &mut wf, &path, "feature/stale", &mut sink)
-        .unwrap_err();
+    let bundle = stale_bundle(&f, "PRD-9.tar.gz");
+    let (err, wf) = enforce_in_store(&f, 9, bundle, &f.trust(), "feature/stale");
     assert!(
         matches!(&err, Error::PatchConflict { paths } if paths == &["src/main.rs".to_owned()]),
         "{err:?}"
@@ -140,19 +136,14 @@ fn conflicting_patch_goes_to_needs_revision_with_the_conflicting_paths() {
 #[test]
 fn the_attestation_is_checked_before_the_patch_is_applied() {
     let f = Fixture::new();
-    let (path, hash) = stale_bundle(&f, "PRD-19.tar.gz");
-    let mut sink = f.sink(19);
-    let mut wf = handed_off(&f, "PRD-19", hash, &mut sink);
-    let trust = untrusted();
-    let err = f
-        .enforce(&trust, &mut wf, &path, "feature/both", &mut sink)
-        .unwrap_err();
+    let bundle = stale_bundle(&f, "PRD-19.tar.gz");
+    let (err, _) = enforce_in_store(&f, 19, bundle, &untrusted(), "feature/both");
     assert!(matches!(err, Error::AttestationRejected { .. }), "{err:?}");
-    let refusals = f.refusals("PRD-19");
-    assert_eq!(refusals.len(), 1, "{refusals:?}");
-    assert_eq!(
-        f.causes("PRD-19")[0],
-        RefusalCause::Bundle(BundleCheck::Attestation)
+    assert_bundle_refusal(
+        &f,
+        "PRD-19",
+        BundleCheck::Attestation,
+        "attestation rejected",
     );
     assert!(!f.branch_exists("feature/both"));
 }
@@ -180,30 +171,19 @@ fn bundle_without_sbom_version(
 #[test]
 fn a_non_compliant_sbom_is_refused_by_the_sbom_check_after_the_attestation() {
     let f = Fixture::new();
-    let (path, hash) = bundle_without_sbom_version(&f, "PRD-20.tar.gz");
-    let mut sink = f.sink(20);
-    let mut wf = handed_off(&f, "PRD-20", hash, &mut sink);
-    let err = f
-        .enforce(&f.trust(), &mut wf, &path, "feature/sbom", &mut sink)
-        .unwrap_err();
+    let bundle = bundle_without_sbom_version(&f, "PRD-20.tar.gz");
+    let (err, _) = enforce_in_store(&f, 20, bundle, &f.trust(), "feature/sbom");
     assert!(matches!(err, Error::SbomNotCompliant { .. }), "{err:?}");
-    assert_eq!(
-        f.causes("PRD-20"),
-        [RefusalCause::Bundle(BundleCheck::Sbom)]
-    );
-    assert_recorded_with_the_transition(&f, "PRD-20");
+    assert_bundle_refusal(&f, "PRD-20", BundleCheck::Sbom, "SBOM not compliant");
 
-    let (path, hash) = bundle_without_sbom_version(&f, "PRD-21.tar.gz");
-    let mut sink = f.sink(21);
-    let mut wf = handed_off(&f, "PRD-21", hash, &mut sink);
-    let trust = untrusted();
-    let err = f
-        .enforce(&trust, &mut wf, &path, "feature/sbom2", &mut sink)
-        .unwrap_err();
+    let bundle = bundle_without_sbom_version(&f, "PRD-21.tar.gz");
+    let (err, _) = enforce_in_store(&f, 21, bundle, &untrusted(), "feature/sbom2");
     assert!(matches!(err, Error::AttestationRejected { .. }), "{err:?}");
-    assert_eq!(
-        f.causes("PRD-21"),
-        [RefusalCause::Bundle(BundleCheck::Attestation)]
+    assert_bundle_refusal(
+        &f,
+        "PRD-21",
+        BundleCheck::Attestation,
+        "attestation rejected",
     );
 }
 
@@ -511,6 +491,23 @@ fn signed_bundle_with(
     let path = f.path(name);
     let hash = input.write_to_path(&path).unwrap();
     (path, hash)
+}
+
+/// Change `PRD-<n>` handed off with `bundle` and enforced under `trust` onto `branch`,
+/// recorded in the fixture's store: the enforcer's error, and the workflow after it.
+fn enforce_in_store(
+    f: &Fixture,
+    n: u32,
+    (path, hash): (std::path::PathBuf, leo_artifact::Sha256Digest),
+    trust: &Trust,
+    branch: &str,
+) -> (Error, Workflow) {
+    let mut sink = f.sink(n);
+    let mut wf = handed_off(f, &format!("PRD-{n}"), hash, &mut sink);
+    let err = f
+        .enforce(trust, &mut wf, &path, branch, &mut sink)
+        .unwrap_err();
+    (err, wf)
 }
 
 /// Trust in a builder key that signed nothing here: every attestation is untrusted.
