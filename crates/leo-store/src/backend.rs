@@ -13,11 +13,11 @@ use crate::role::{Action, Role};
 /// How many log rows one page read fetches.
 pub const PAGE: u64 = 10_000;
 
-/// A log row to insert.
+/// A log row to insert (the event id borrowed from its event).
 #[derive(Debug)]
-pub(crate) struct LogRow {
+pub(crate) struct LogRow<'a> {
     pub seq: u64,
-    pub event_id: String,
+    pub event_id: &'a str,
     pub kind: RecordKind,
     pub actor: Role,
     pub action: Action,
@@ -27,7 +27,18 @@ pub(crate) struct LogRow {
 }
 
 /// A log row and its record's columns, ready to insert.
-pub(crate) type PendingRow = (LogRow, Vec<Value>);
+pub(crate) type PendingRow<'a> = (LogRow<'a>, &'a [Value]);
+
+/// What [`Backend::insert_rows`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Inserted {
+    /// Every row was inserted.
+    All,
+    /// An event id was already recorded (or appears twice in the rows): the caller must
+    /// roll back, since some rows may have been written, and append with
+    /// [`Backend::existing`] look-ups instead.
+    DuplicateEventId,
+}
 
 /// A log row as stored, with its record's columns (`None` when the record row is missing).
 #[derive(Clone, Debug)]
@@ -133,17 +144,16 @@ pub(crate) trait Backend: Send {
     fn tail(&mut self) -> Result<(u64, Hash)>;
     /// Stored leaf hashes of `[from, to)`, in order.
     fn leaf_hashes(&mut self, from: u64, to: u64) -> Result<Vec<Hash>>;
-    /// Inserts a log row.
-    fn insert_log(&mut self, row: &LogRow) -> Result<()>;
-    /// Inserts a record row.
-    fn insert_record(&mut self, kind: RecordKind, seq: u64, columns: &[Value]) -> Result<()>;
-    /// Inserts log rows and their records, in order (backends may batch round trips).
-    fn insert_rows(&mut self, rows: &[PendingRow]) -> Result<()> {
-        for (log, columns) in rows {
-            self.insert_log(log)?;
-            self.insert_record(log.kind, log.seq, columns)?;
-        }
-        Ok(())
+    /// Inserts log rows and their records, in order (backends batch round trips). Only a
+    /// backend whose [`Backend::detects_duplicate_ids`] is true may answer
+    /// [`Inserted::DuplicateEventId`]; the others are called with rows whose event ids
+    /// [`Backend::existing`] found new.
+    fn insert_rows(&mut self, rows: &[PendingRow<'_>]) -> Result<Inserted>;
+    /// Whether [`Backend::insert_rows`] itself detects an event id that is already
+    /// recorded (a UNIQUE key answered as [`Inserted::DuplicateEventId`]), so an append may
+    /// skip the [`Backend::existing`] look-up and fall back to it only on a retry.
+    fn detects_duplicate_ids(&self) -> bool {
+        false
     }
     /// Which of these event ids are already recorded, and where.
     fn existing(&mut self, ids: &[&str]) -> Result<HashMap<String, u64>> {
@@ -154,6 +164,13 @@ pub(crate) trait Backend: Send {
             }
         }
         Ok(out)
+    }
+    /// Where the event-id index and the log disagree: the first log row whose event id the
+    /// index does not map to that row (lost, or a second row with the same id), else an
+    /// index entry without its log row, as `(seq, what)`; `None` when they agree. Only a
+    /// backend whose index is a table of its own (SQLite's `leo_event_ids`) can disagree.
+    fn event_ids_disagree(&mut self) -> Result<Option<(u64, String)>> {
+        Ok(None)
     }
     /// Inserts a checkpoint row.
     fn insert_checkpoint(&mut self, row: &CheckpointRow) -> Result<()>;
@@ -192,34 +209,26 @@ pub(crate) trait Backend: Send {
 /// The callback of [`Backend::scan_kind`]: receives each decoded entry.
 pub(crate) type ScanFn<'a> = &'a mut dyn FnMut(Entry) -> std::ops::ControlFlow<()>;
 
-/// The `SELECT` of [`Backend::scan_kind`] for `kind`, with `?`-style (`dollar = false`) or
-/// `$n` placeholders: the log columns, `r.seq` (NULL when the record row is missing), then
-/// the record's columns.
-pub(crate) fn scan_sql(kind: RecordKind, dollar: bool) -> String {
+/// The `SELECT` of [`Backend::scan_kind`] for `kind` on PostgreSQL's layout (schema
+/// version 2), with `$n` placeholders for kind, from and to: the log columns, `r.seq` (NULL
+/// when the record row is missing), then the record's columns.
+#[cfg(feature = "postgres")]
+pub(crate) fn scan_sql(kind: RecordKind) -> String {
     let cols: Vec<String> = crate::codec::column_names(kind)
         .iter()
         .map(|c| format!("r.{c}"))
         .collect();
-    let (a, b, c) = if dollar {
-        ("$1", "$2", "$3")
-    } else {
-        ("?1", "?2", "?3")
-    };
     format!(
         "SELECT l.seq, l.event_id, l.kind, l.actor, l.action, l.recorded_at, l.leaf_hash, \
          l.chain_hash, r.seq, {} FROM leo_log AS l LEFT JOIN {} AS r ON r.seq = l.seq \
-         WHERE l.kind = {a} AND l.recorded_at >= {b} AND l.recorded_at < {c} \
+         WHERE l.kind = $1 AND l.recorded_at >= $2 AND l.recorded_at < $3 \
          ORDER BY l.recorded_at, l.seq",
         cols.join(", "),
         kind.table()
     )
 }
 
-/// The `SELECT count(*)` of [`Backend::count_kind`].
-pub(crate) fn count_sql(dollar: bool) -> &'static str {
-    if dollar {
-        "SELECT count(*) FROM leo_log WHERE kind = $1 AND recorded_at >= $2 AND recorded_at < $3"
-    } else {
-        "SELECT count(*) FROM leo_log WHERE kind = ?1 AND recorded_at >= ?2 AND recorded_at < ?3"
-    }
-}
+/// The `SELECT count(*)` of [`Backend::count_kind`] on PostgreSQL's layout.
+#[cfg(feature = "postgres")]
+pub(crate) const COUNT_SQL: &str =
+    "SELECT count(*) FROM leo_log WHERE kind = $1 AND recorded_at >= $2 AND recorded_at < $3";

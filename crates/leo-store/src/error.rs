@@ -150,6 +150,15 @@ pub enum Error {
         /// Version this build needs.
         required: i64,
     },
+    /// A schema migration found the database in a state it cannot migrate faithfully, and
+    /// changed nothing.
+    #[error("migration to schema version {version} refused: {reason}")]
+    MigrationRefused {
+        /// The version the migration would have reached.
+        version: i64,
+        /// What was wrong.
+        reason: String,
+    },
     /// The database has no LEO schema (a reader cannot create it).
     #[error("{what} has no LEO audit schema; open it once with a writer")]
     SchemaMissing {

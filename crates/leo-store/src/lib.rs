@@ -3,8 +3,10 @@
 //! The LEO audit trail (SOP §7): every handoff, verdict, gate run, approval and signing key
 //! is a typed record in the SOP §7.2 tables, appended through a handle whose type says what
 //! its role may write, and is a leaf of an RFC 6962 Merkle tree and of a per-row hash chain,
-//! with C2SP signed checkpoints. Nobody, not even the database's owner, can rewrite history
-//! without [`Reader::verify`] naming the first tampered row.
+//! with C2SP signed checkpoints. Nobody, not even the database's owner, can rewrite signed
+//! history without [`Reader::verify`] noticing: it names the first edited row, or the
+//! rewritten range when leaves and chain were recomputed. Records after the newest signed
+//! checkpoint are protected by the hash chain only ([`VerifyReport::unsigned_tail`]).
 //!
 //! ```
 //! use leo_store::{BuilderHandle, EnforcerHandle, Location, NoteSigner, samples};

@@ -169,31 +169,44 @@ pub(crate) const fn projected_columns(kind: RecordKind) -> &'static [&'static st
 /// `r.seq`).
 pub(crate) const FIRST_RECORD_COLUMN: usize = 3;
 
-/// The `SELECT` of a projected scan of `kind`, with `?n` (`dollar = false`) or `$n`
-/// placeholders for kind, from and to: `l.seq, l.recorded_at, r.seq` (NULL when the
-/// record row is missing), then [`projected_columns`]. The log side is covered by the
-/// `(kind, recorded_at)` index (SQLite's `seq` is the rowid), except for refusals, whose
-/// projection also reads the log row's action.
-pub(crate) fn projection_sql(kind: RecordKind, dollar: bool) -> String {
+/// The `SELECT` of a projected scan of `kind` on PostgreSQL's layout (schema version 2:
+/// `leo_log` joined with the record table), with `$n` placeholders for kind, from and to:
+/// `l.seq, l.recorded_at, r.seq` (NULL when the record row is missing), then
+/// [`projected_columns`]. The log side is covered by the `(kind, recorded_at, seq)` index,
+/// except for refusals, whose projection also reads the log row's action.
+#[cfg(feature = "postgres")]
+pub(crate) fn projection_sql(kind: RecordKind) -> String {
     let mut cols = String::from("l.seq, l.recorded_at, r.seq");
     for c in projected_columns(kind) {
         cols.push_str(", ");
         cols.push_str(c);
     }
-    let (a, b, c) = if dollar {
-        ("$1", "$2", "$3")
-    } else {
-        ("?1", "?2", "?3")
-    };
     format!(
         "SELECT {cols} FROM leo_log AS l LEFT JOIN {} AS r ON r.seq = l.seq \
-         WHERE l.kind = {a} AND l.recorded_at >= {b} AND l.recorded_at < {c} \
+         WHERE l.kind = $1 AND l.recorded_at >= $2 AND l.recorded_at < $3 \
          ORDER BY l.recorded_at, l.seq",
         kind.table()
     )
 }
 
-/// Column access to one result row of [`projection_sql`], implemented by each backend.
+/// The same projection on SQLite's layout (schema version 3: one row per record), with
+/// `?n` placeholders for from and to: `seq, recorded_at, seq`, then the projected columns,
+/// all from the record table, whose `recorded_at` index gives the order.
+pub(crate) fn projection_sql_one_row(kind: RecordKind) -> String {
+    let mut cols = String::from("r.seq, r.recorded_at, r.seq");
+    for c in projected_columns(kind) {
+        cols.push_str(", r.");
+        cols.push_str(c.trim_start_matches("r.").trim_start_matches("l."));
+    }
+    format!(
+        "SELECT {cols} FROM {} AS r WHERE r.recorded_at >= ?1 AND r.recorded_at < ?2 \
+         ORDER BY r.recorded_at, r.seq",
+        kind.table()
+    )
+}
+
+/// Column access to one result row of a projection query ([`projection_sql_one_row`] or its
+/// PostgreSQL twin), implemented by each backend.
 pub(crate) trait ProjectionRow<'r> {
     /// An integer column (`None` for NULL); `field` names it in errors.
     fn int(&self, i: usize, field: &'static str) -> Result<Option<i64>>;
@@ -335,7 +348,7 @@ fn named<'r, T>(
     })
 }
 
-/// Decodes one row of [`projection_sql`]`(kind, ..)`.
+/// Decodes one row of a projection query of `kind`.
 pub(crate) fn decode_row<'r>(
     kind: RecordKind,
     row: &impl ProjectionRow<'r>,
@@ -407,7 +420,7 @@ mod tests {
     use crate::codec::{Value, columns};
     use crate::samples::sample_events;
 
-    /// A row of owned values laid out like [`projection_sql`]'s.
+    /// A row of owned values laid out like a projection query's.
     struct Owned(Vec<Value>);
 
     impl<'r> ProjectionRow<'r> for &'r Owned {

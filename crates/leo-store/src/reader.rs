@@ -70,24 +70,37 @@ impl Reader {
             })
     }
 
-    /// The entry recorded under a client event id.
+    /// The entry recorded under a client event id. The event-id index is not covered by
+    /// any leaf, so the entry it points to must carry that id.
     pub fn find(&mut self, id: &EventId) -> Result<Entry> {
-        match self.backend.seq_of(id)? {
-            Some(seq) => self.entry(seq),
-            None => Err(Error::NotFound {
+        let Some(seq) = self.backend.seq_of(id)? else {
+            return Err(Error::NotFound {
                 what: format!("with event id {id}"),
-            }),
+            });
+        };
+        let entry = self.entry(seq)?;
+        if entry.event.id != *id {
+            return Err(Error::Tampered {
+                seq,
+                table: crate::schema::EVENT_IDS_TABLE.to_owned(),
+                reason: format!(
+                    "the event-id index maps {id} to seq {seq}, which records {}",
+                    entry.event.id
+                ),
+            });
         }
+        Ok(entry)
     }
 
     /// Streams every entry of `kind` recorded in `[from, to)` (client `recorded_at`), in
     /// `(recorded_at, seq)` order, to `f`; `f` returns [`ControlFlow::Break`] to stop early.
     /// Returns how many entries were passed to `f`.
     ///
-    /// Built for scoring a whole trail: one indexed range scan (`leo_log (kind,
-    /// recorded_at)`) joined to the kind's table by primary key, read as a stream (SQLite:
-    /// one statement cursor; PostgreSQL: a portal fetched [`crate::backend::PAGE`] rows at a
-    /// time), so memory stays flat whatever the window holds. Entries are decoded and
+    /// Built for scoring a whole trail: one indexed range scan, read as a stream (SQLite:
+    /// the kind's table on its `recorded_at` index, one statement cursor; PostgreSQL:
+    /// `leo_log (kind, recorded_at, seq)` joined to the kind's table by primary key, a portal
+    /// fetched [`crate::backend::PAGE`] rows at a time), so memory stays flat whatever the
+    /// window holds. Entries are decoded and
     /// checked like [`Reader::entries`] does, but not re-hashed: use [`Reader::verify`] for
     /// tamper evidence.
     pub fn for_each_of_kind(

@@ -149,7 +149,8 @@ impl RecordKind {
 
     /// Whether `role` may file a record of this kind under `action`: the role may write,
     /// the §5 matrix gives it the action, and records of this kind are filed under it. The
-    /// databases are seeded with exactly these triples (`leo_log_rules`).
+    /// databases are seeded with exactly these triples (`leo_log_rules`, which PostgreSQL's
+    /// row-level security reads; SQLite's matrix constraints are generated from them).
     pub fn accepts(self, role: Role, action: Action) -> bool {
         may_write(role) && allowed(role, action) && self.actions().contains(&action)
     }

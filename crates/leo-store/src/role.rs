@@ -2,7 +2,7 @@
 //! data.
 //!
 //! `leo-gates` sits above this crate and re-uses these types; they live here because the store
-//! enforces the matrix itself (in Rust, in SQLite triggers and in PostgreSQL row-level
+//! enforces the matrix itself (in Rust, in SQLite `CHECK` constraints and in PostgreSQL row-level
 //! security), and a lower crate never depends on a higher one.
 
 use std::fmt;

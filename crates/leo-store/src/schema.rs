@@ -11,14 +11,34 @@
 //!   `(actor, action, kind)` triple, so the matrix check is one primary-key probe), the
 //!   `System` writer (the merge step), and the `(kind, recorded_at)` index behind
 //!   [`crate::Reader::for_each_of_kind`].
+//! - Version 3 (SQLite only; PostgreSQL stays at version 2): one row per record. Each record
+//!   table carries its log columns (`seq`, `event_id`, `actor`, `action`, `recorded_at`,
+//!   `leaf_hash`, `chain_hash`) and checks the §5 matrix as a named `CHECK` constraint;
+//!   `leo_event_ids` keeps event ids unique across kinds; `leo_log` becomes a view over the
+//!   record tables, in the same columns as before. The migration copies every version 2 row
+//!   (refusing a file whose log and record rows do not pair up), so stored leaves and chain
+//!   hashes still verify.
 
 use crate::record::RecordKind;
 use crate::role::{Role, allowed_pairs};
 
-/// The schema version this build writes and understands.
-pub const SCHEMA_VERSION: i64 = 2;
+/// The SQLite schema version this build writes and understands.
+pub const SQLITE_SCHEMA_VERSION: i64 = 3;
 
-/// Tables a writer may append to (everything else is read-only to it).
+/// The PostgreSQL schema version this build writes and understands (version 3 changes no
+/// table: it marks the trail as written with leaf format version 2).
+pub const POSTGRES_SCHEMA_VERSION: i64 = 3;
+
+/// The name of the §5 matrix constraint of every SQLite version 3 record table (SQLite
+/// reports it as `CHECK constraint failed: sop5_accountability_matrix`).
+pub const MATRIX_CONSTRAINT: &str = "sop5_accountability_matrix";
+
+/// The SQLite table of event ids (version 3): the append-time idempotency key, unique across
+/// every record kind.
+pub const EVENT_IDS_TABLE: &str = "leo_event_ids";
+
+/// Tables a writer may append to (everything else is read-only to it). In SQLite version
+/// 3, `leo_log` is a view, and the writer appends to [`EVENT_IDS_TABLE`] as well.
 pub const APPEND_TABLES: [&str; 11] = [
     "leo_log",
     "leo_handoff_tracking",
@@ -50,7 +70,8 @@ pub fn v1_tables() -> Vec<&'static str> {
         .collect()
 }
 
-/// Every table of the schema.
+/// Every table of schema versions 1 and 2 (in SQLite version 3, `leo_log` is a view and
+/// [`EVENT_IDS_TABLE`] is added).
 pub const ALL_TABLES: [&str; 14] = [
     "leo_role_actions",
     "leo_kind_actions",
@@ -124,7 +145,8 @@ WHEN NOT EXISTS (SELECT 1 FROM leo_role_actions WHERE role = NEW.actor AND actio
 BEGIN SELECT RAISE(ABORT, 'SOP 5 accountability matrix: this role may not file this action'); END;
 ";
 
-/// The message of the matrix trigger (SQLite) and the prefix of its test assertions.
+/// The message of the matrix trigger of SQLite schema versions 1 and 2 (version 3 drops the
+/// trigger for the [`MATRIX_CONSTRAINT`]).
 pub const MATRIX_REFUSAL: &str = "SOP 5 accountability matrix: this role may not file this action";
 
 /// Migration 2, both dialects (same placeholders as version 1).
@@ -292,8 +314,199 @@ pub(crate) fn sqlite_v2() -> String {
 }
 
 /// SQLite migrations by version: `(version, SQL)`, applied in order.
-pub(crate) fn sqlite_migrations() -> [(i64, String); 2] {
-    [(1, sqlite_v1()), (2, sqlite_v2())]
+pub(crate) fn sqlite_migrations() -> [(i64, String); 3] {
+    [(1, sqlite_v1()), (2, sqlite_v2()), (3, sqlite_v3())]
+}
+
+/// The log columns every SQLite version 3 record table starts with, in insert order.
+pub const V3_LOG_COLUMNS: [&str; 7] = [
+    "seq",
+    "event_id",
+    "actor",
+    "action",
+    "recorded_at",
+    "leaf_hash",
+    "chain_hash",
+];
+
+/// Version 3's log column definitions (the same types and checks as version 1's `leo_log`).
+const V3_LOG_DDL: &str = "seq INTEGER PRIMARY KEY CHECK (seq >= 0), event_id TEXT NOT NULL, \
+  actor TEXT NOT NULL, action TEXT NOT NULL, recorded_at INTEGER NOT NULL, \
+  leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32), \
+  chain_hash BLOB NOT NULL CHECK (length(chain_hash) = 32)";
+
+/// A record table's own columns, as versions 1 and 2 defined them (version 3 keeps them).
+pub(crate) const fn record_ddl(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Handoff => {
+            "stage TEXT NOT NULL, bundle_hash TEXT NOT NULL, commit_sha TEXT NOT NULL, \
+             branch TEXT NOT NULL, pr_number INTEGER"
+        }
+        RecordKind::Verification => {
+            "pr_number INTEGER NOT NULL, verdict TEXT NOT NULL, confidence INTEGER NOT NULL, \
+             inputs TEXT NOT NULL, summary TEXT NOT NULL"
+        }
+        RecordKind::GateExecution => {
+            "pr_number INTEGER NOT NULL, gate_name TEXT NOT NULL, commit_sha TEXT NOT NULL, \
+             outcome TEXT NOT NULL, started_at INTEGER NOT NULL, duration_ms INTEGER NOT NULL"
+        }
+        RecordKind::Approval => {
+            "pr_number INTEGER NOT NULL, decision TEXT NOT NULL, justification TEXT NOT NULL"
+        }
+        RecordKind::SigningKey => {
+            "fingerprint TEXT NOT NULL, algorithm TEXT NOT NULL, public_key BLOB, \
+             public_key_armored TEXT, not_before INTEGER NOT NULL, not_after INTEGER NOT NULL, \
+             CHECK ((public_key IS NULL) <> (public_key_armored IS NULL)), \
+             CHECK (not_before < not_after)"
+        }
+        RecordKind::LabelTransition => {
+            "change_id TEXT NOT NULL, from_label TEXT, to_label TEXT NOT NULL, reason TEXT NOT NULL"
+        }
+        RecordKind::Refusal => {
+            "change_id TEXT NOT NULL, attempted_role TEXT NOT NULL, operation TEXT NOT NULL, \
+             reason TEXT NOT NULL"
+        }
+        RecordKind::ArtifactSignature => {
+            "bundle_hash TEXT NOT NULL, backend TEXT NOT NULL, signer TEXT NOT NULL, \
+             fallback_reason TEXT"
+        }
+        RecordKind::PolicyEvaluation => {
+            "policy TEXT NOT NULL, rule_name TEXT NOT NULL, resource TEXT NOT NULL, \
+             result TEXT NOT NULL, mode TEXT NOT NULL, image_digest TEXT"
+        }
+    }
+}
+
+/// The §5 matrix for one record table as a `CHECK` expression: every `(actor, action)`
+/// [`log_rules`] allows for `kind`, grouped by actor, as a chain of equalities (SQLite
+/// evaluates an `IN (...)` list in a `CHECK` by building a temporary index at every
+/// statement, several times the cost of the comparisons).
+pub(crate) fn matrix_check(kind: RecordKind) -> String {
+    let mut by_actor: Vec<(Role, Vec<String>)> = Vec::new();
+    for (role, action, k) in log_rules() {
+        if k != kind {
+            continue;
+        }
+        let test = format!("action = {}", quote(action.as_str()));
+        match by_actor.iter_mut().find(|(r, _)| *r == role) {
+            Some((_, actions)) => actions.push(test),
+            None => by_actor.push((role, vec![test])),
+        }
+    }
+    if by_actor.is_empty() {
+        return "0".to_owned();
+    }
+    let terms: Vec<String> = by_actor
+        .into_iter()
+        .map(|(role, actions)| {
+            format!(
+                "(actor = {} AND ({}))",
+                quote(role.as_str()),
+                actions.join(" OR ")
+            )
+        })
+        .collect();
+    terms.join(" OR ")
+}
+
+/// The `leo_log` view of version 3: every record table's log columns, with its kind.
+fn log_view() -> String {
+    let arms: Vec<String> = RecordKind::ALL
+        .into_iter()
+        .map(|kind| {
+            format!(
+                "SELECT seq, event_id, {} AS kind, actor, action, recorded_at, leaf_hash, \
+                 chain_hash FROM {}",
+                quote(kind.as_str()),
+                kind.table()
+            )
+        })
+        .collect();
+    format!(
+        "CREATE VIEW leo_log (seq, event_id, kind, actor, action, recorded_at, leaf_hash, \
+         chain_hash) AS\n{};\n",
+        arms.join("\nUNION ALL ")
+    )
+}
+
+/// The whole SQLite migration 3 (applied to a version 2 file, after
+/// [`sqlite_v3_precheck`] passed): each record table is rebuilt with its log columns and
+/// the matrix constraint, its rows copied from the old record table joined with `leo_log`;
+/// event ids move to `leo_event_ids`; `leo_log` is dropped and recreated as a view. The old
+/// tables' triggers go with them and are recreated on the new ones.
+pub(crate) fn sqlite_v3() -> String {
+    let mut sql = String::new();
+    for kind in RecordKind::ALL {
+        let table = kind.table();
+        let cols = crate::codec::column_names(kind);
+        let record_cols: Vec<String> = cols.iter().map(|c| format!("r.{c}")).collect();
+        sql.push_str(&format!(
+            "CREATE TABLE {table}_v3 ({V3_LOG_DDL}, {}, CONSTRAINT {MATRIX_CONSTRAINT} CHECK ({}));\n\
+             INSERT INTO {table}_v3 ({}, {}) SELECT l.seq, l.event_id, l.actor, l.action, \
+             l.recorded_at, l.leaf_hash, l.chain_hash, {} FROM leo_log AS l JOIN {table} AS r \
+             ON r.seq = l.seq WHERE l.kind = {} ORDER BY l.seq;\n\
+             DROP TABLE {table};\n\
+             ALTER TABLE {table}_v3 RENAME TO {table};\n\
+             CREATE INDEX {table}_time ON {table} (recorded_at);\n",
+            record_ddl(kind),
+            matrix_check(kind),
+            V3_LOG_COLUMNS.join(", "),
+            cols.join(", "),
+            record_cols.join(", "),
+            quote(kind.as_str()),
+        ));
+    }
+    sql.push_str(&format!(
+        "CREATE TABLE {EVENT_IDS_TABLE} (event_id TEXT PRIMARY KEY, \
+         seq INTEGER NOT NULL CHECK (seq >= 0)) WITHOUT ROWID;\n\
+         INSERT INTO {EVENT_IDS_TABLE} (event_id, seq) SELECT event_id, seq FROM leo_log;\n\
+         DROP TABLE leo_log;\n"
+    ));
+    sql.push_str(&log_view());
+    let mut tables: Vec<&str> = RecordKind::ALL.iter().map(|k| k.table()).collect();
+    tables.push(EVENT_IDS_TABLE);
+    sql.push_str(&sqlite_append_only(&tables));
+    sql
+}
+
+/// What migration 3 must check before it runs: every log row of each kind pairs with
+/// exactly one record row and the other way round. A file where they do not is damaged or
+/// tampered with, and the migration (an `INSERT ... JOIN`) would silently drop the
+/// unpaired rows, or a log row of a kind this build does not know, and the matrix
+/// constraints would fail on a row the matrix does not allow; it is refused instead.
+/// Each query returns one count of such rows, with what it counts.
+pub(crate) fn sqlite_v3_precheck() -> Vec<(String, String)> {
+    let known: Vec<String> = RecordKind::ALL.iter().map(|k| quote(k.as_str())).collect();
+    let unknown = (
+        "an unknown kind".to_owned(),
+        format!(
+            "SELECT count(*) FROM leo_log WHERE kind NOT IN ({})",
+            known.join(", ")
+        ),
+    );
+    // Version 3's matrix constraints would refuse such a row midway through the copy.
+    let outside_matrix = (
+        "a row the §5 matrix does not allow".to_owned(),
+        "SELECT count(*) FROM leo_log AS l WHERE NOT EXISTS (SELECT 1 FROM leo_log_rules AS r \
+         WHERE r.actor = l.actor AND r.action = l.action AND r.kind = l.kind)"
+            .to_owned(),
+    );
+    RecordKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let (table, name) = (kind.table(), quote(kind.as_str()));
+            (
+                format!("kind {kind} ({table})"),
+                format!(
+                    "SELECT (SELECT count(*) FROM leo_log AS l WHERE l.kind = {name} AND NOT EXISTS \
+                     (SELECT 1 FROM {table} AS r WHERE r.seq = l.seq)) + (SELECT count(*) FROM \
+                     {table} AS r WHERE NOT EXISTS (SELECT 1 FROM leo_log AS l WHERE l.seq = r.seq \
+                     AND l.kind = {name}))"
+                ),
+            )
+        })
+        .chain([unknown, outside_matrix])
+        .collect()
 }
 
 /// The whole SQLite migration 1: tables, seeds, then the append-only triggers (created

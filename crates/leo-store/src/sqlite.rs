@@ -2,10 +2,12 @@
 //!
 //! Role separation inside one file: a builder connection is opened `SQLITE_OPEN_READ_ONLY`
 //! and gets an authorizer that allows reading only; a writer connection gets an authorizer
-//! that allows `INSERT` into the append tables and nothing else that changes data (no
-//! `UPDATE`, `DELETE`, `DROP`, `ALTER`, `ATTACH`, DDL or pragma writes). Behind both,
-//! `RAISE(ABORT)` triggers refuse updates and deletes from any connection, and a trigger
-//! checks every log row's `(actor, action)` against the §5 matrix.
+//! that allows `INSERT` into the append tables and `leo_event_ids` and nothing else that
+//! changes data (no `UPDATE`, `DELETE`, `DROP`, `ALTER`, `ATTACH`, DDL or pragma). Behind
+//! both, `RAISE(ABORT)` triggers refuse updates and deletes from any connection, and each
+//! record table's `sop5_accountability_matrix` constraint checks every row's
+//! `(actor, action)` against the §5 matrix (schema version 3: one row per record, see
+//! [`crate::schema`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,18 +19,19 @@ use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::ValueRef;
 pub use rusqlite::{OpenFlags, params};
 
-use crate::backend::{
-    Backend, CheckpointRow, LogRef, LogRow, PendingRow, RawEntry, ScanFn, count_sql, scan_sql,
-};
+use crate::backend::{Backend, CheckpointRow, Inserted, LogRef, PendingRow, RawEntry, ScanFn};
 use crate::codec::{Value, column_names};
 use crate::error::{Error, Result};
 use crate::merkle::Hash;
-use crate::projection::{ProjectFn, ProjectionRow, decode_row, projection_sql};
+use crate::projection::{ProjectFn, ProjectionRow, decode_row, projection_sql_one_row};
 use crate::record::{EventId, RecordKind};
-use crate::schema::{APPEND_TABLES, SCHEMA_VERSION, sqlite_migrations};
+use crate::schema::{
+    APPEND_TABLES, EVENT_IDS_TABLE, MATRIX_CONSTRAINT, SQLITE_SCHEMA_VERSION, V3_LOG_COLUMNS,
+    sqlite_migrations, sqlite_v3_precheck,
+};
 
 mod batch;
-use batch::{LOG_COLUMNS, Param, chunked, log_params, multi_insert_sql};
+use batch::{Param, chunked, log_params, multi_insert_sql};
 
 /// How long a connection waits for another writer's lock.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -41,7 +44,11 @@ fn sql_err(context: &str, e: rusqlite::Error) -> Error {
         let denied = matches!(
             f.code,
             ErrorCode::AuthorizationForStatementDenied | ErrorCode::ReadOnly
-        ) || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_TRIGGER;
+        ) || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_TRIGGER
+            || (f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_CHECK
+                && msg
+                    .as_deref()
+                    .is_some_and(|m| m.contains(MATRIX_CONSTRAINT)));
         if denied {
             return Error::DeniedByDatabase {
                 operation: context.to_owned(),
@@ -68,7 +75,11 @@ fn reader_authorizer(ctx: AuthContext<'_>) -> Authorization {
 
 fn writer_authorizer(ctx: AuthContext<'_>) -> Authorization {
     match ctx.action {
-        AuthAction::Insert { table_name } if APPEND_TABLES.contains(&table_name) => {
+        // `leo_log` is a view in schema version 3: the record tables take its rows.
+        AuthAction::Insert { table_name }
+            if (APPEND_TABLES.contains(&table_name) && table_name != "leo_log")
+                || table_name == EVENT_IDS_TABLE =>
+        {
             Authorization::Allow
         }
         AuthAction::Savepoint { .. } => Authorization::Allow,
@@ -85,13 +96,13 @@ fn user_version(conn: &Connection) -> Result<i64> {
 /// exclusive lock.
 fn migrate(conn: &Connection) -> Result<()> {
     let found = user_version(conn)?;
-    if found > SCHEMA_VERSION {
+    if found > SQLITE_SCHEMA_VERSION {
         return Err(Error::SchemaTooNew {
             found,
-            supported: SCHEMA_VERSION,
+            supported: SQLITE_SCHEMA_VERSION,
         });
     }
-    if found == SCHEMA_VERSION {
+    if found == SQLITE_SCHEMA_VERSION {
         return Ok(());
     }
     conn.execute_batch("BEGIN IMMEDIATE")
@@ -101,6 +112,9 @@ fn migrate(conn: &Connection) -> Result<()> {
         let found = user_version(conn)?;
         for (version, sql) in sqlite_migrations() {
             if version > found {
+                if version == 3 {
+                    precheck_v3(conn)?;
+                }
                 conn.execute_batch(&sql)
                     .map_err(|e| sql_err(&format!("applying migration {version}"), e))?;
                 conn.execute_batch(&format!("PRAGMA user_version = {version}"))
@@ -120,6 +134,26 @@ fn migrate(conn: &Connection) -> Result<()> {
     }
 }
 
+/// Refuses migration 3 on a file whose log rows and record rows do not pair up (see
+/// [`sqlite_v3_precheck`]).
+fn precheck_v3(conn: &Connection) -> Result<()> {
+    for (what, sql) in sqlite_v3_precheck() {
+        let unpaired: i64 = conn
+            .query_row(&sql, [], |r| r.get(0))
+            .map_err(|e| sql_err("checking the log before migration 3", e))?;
+        if unpaired != 0 {
+            return Err(Error::MigrationRefused {
+                version: 3,
+                reason: format!(
+                    "{unpaired} rows of leo_log and its record tables do not pair up ({what}); \
+                     run `leo audit verify` with the previous release"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Opens (creating and migrating if needed) a writer connection: WAL, `synchronous=FULL`,
 /// and the append-only authorizer installed.
 pub fn open_writer_connection(path: &Path) -> Result<Connection> {
@@ -130,9 +164,17 @@ pub fn open_writer_connection(path: &Path) -> Result<Connection> {
         .map_err(|e| sql_err(&format!("opening {}", path.display()), e))?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| sql_err("setting the busy timeout", e))?;
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
-        .map_err(|e| sql_err("enabling WAL", e))?;
+    conn.execute_batch("PRAGMA synchronous = FULL")
+        .map_err(|e| sql_err("setting synchronous = FULL", e))?;
+    // Before WAL, so a refused migration leaves the file exactly as it was.
     migrate(&conn)?;
+    // `recursive_triggers` makes `INSERT OR REPLACE` fire the append-only delete triggers
+    // for the row it would replace (without it SQLite deletes that row silently); the
+    // authorizer below refuses every pragma, so the writer cannot turn it off again.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA recursive_triggers = ON;",
+    )
+    .map_err(|e| sql_err("enabling WAL", e))?;
     conn.authorizer(Some(writer_authorizer))
         .map_err(|e| sql_err("installing the authorizer", e))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -152,16 +194,16 @@ pub fn open_reader_connection(path: &Path) -> Result<Connection> {
             what: path.display().to_string(),
         });
     }
-    if found > SCHEMA_VERSION {
+    if found > SQLITE_SCHEMA_VERSION {
         return Err(Error::SchemaTooNew {
             found,
-            supported: SCHEMA_VERSION,
+            supported: SQLITE_SCHEMA_VERSION,
         });
     }
-    if found < SCHEMA_VERSION {
+    if found < SQLITE_SCHEMA_VERSION {
         return Err(Error::SchemaTooOld {
             found,
-            required: SCHEMA_VERSION,
+            required: SQLITE_SCHEMA_VERSION,
         });
     }
     conn.authorizer(Some(reader_authorizer))
@@ -198,7 +240,12 @@ impl SqliteBackend {
 fn from_sql(v: ValueRef<'_>) -> Value {
     match v {
         ValueRef::Integer(i) => Value::Int(Some(i)),
-        ValueRef::Text(t) => Value::Text(Some(String::from_utf8_lossy(t).into_owned())),
+        // Text that is not UTF-8 was not written by LEO: read as bytes, so it neither
+        // decodes nor matches a leaf (a lossy read could match one).
+        ValueRef::Text(t) => match std::str::from_utf8(t) {
+            Ok(s) => Value::Text(Some(s.to_owned())),
+            Err(_) => Value::Blob(Some(t.to_vec())),
+        },
         ValueRef::Blob(b) => Value::Blob(Some(b.to_vec())),
         // A real in an integer column is tampering; surface it as text so decoding fails.
         ValueRef::Real(f) => Value::Text(Some(f.to_string())),
@@ -251,15 +298,24 @@ fn as_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn insert_sql(kind: RecordKind) -> String {
-    let cols = column_names(kind);
-    let marks: Vec<String> = (2..=cols.len() + 1).map(|i| format!("?{i}")).collect();
-    format!(
-        "INSERT INTO {} (seq, {}) VALUES (?1, {})",
-        kind.table(),
-        cols.join(", "),
-        marks.join(", ")
-    )
+/// The columns of a version 3 record table, in insert order: the log columns, then the
+/// record's.
+fn table_columns(kind: RecordKind) -> Vec<&'static str> {
+    let mut cols = V3_LOG_COLUMNS.to_vec();
+    cols.extend(column_names(kind));
+    cols
+}
+
+/// The `SELECT` list of a version 3 record table: the log columns, then the record's.
+fn select_list(kind: RecordKind) -> String {
+    table_columns(kind).join(", ")
+}
+
+/// Whether `e` is a primary key violation (`SQLITE_CONSTRAINT_PRIMARYKEY`): on
+/// `leo_event_ids`, an event id already recorded.
+fn is_duplicate_key(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
 impl SqliteBackend {
@@ -270,18 +326,30 @@ impl SqliteBackend {
         cols: &[&str],
         rows: usize,
         params: &[Param<'_>],
-    ) -> Result<()> {
-        let ctx = || format!("appending to {table}");
+    ) -> rusqlite::Result<()> {
         let sql = self
             .inserts
             .entry((table, rows))
             .or_insert_with(|| multi_insert_sql(table, cols, rows));
         self.conn
             .prepare_cached(sql)
-            .and_then(|mut s| s.execute(rusqlite::params_from_iter(params)))
-            .map_err(|e| sql_err(&ctx(), e))?;
+            .and_then(|mut s| s.execute(rusqlite::params_from_iter(params)))?;
         Ok(())
     }
+}
+
+/// The newest log row: each record table's last row, the largest `seq` of them.
+fn tail_sql() -> String {
+    let arms: Vec<String> = RecordKind::ALL
+        .into_iter()
+        .map(|k| {
+            format!(
+                "SELECT * FROM (SELECT seq, chain_hash FROM {} ORDER BY seq DESC LIMIT 1)",
+                k.table()
+            )
+        })
+        .collect();
+    format!("{} ORDER BY seq DESC LIMIT 1", arms.join(" UNION ALL "))
 }
 
 impl Backend for SqliteBackend {
@@ -309,7 +377,7 @@ impl Backend for SqliteBackend {
     fn tail(&mut self) -> Result<(u64, Hash)> {
         let row: Option<(i64, Vec<u8>)> = self
             .conn
-            .prepare_cached("SELECT seq, chain_hash FROM leo_log ORDER BY seq DESC LIMIT 1")
+            .prepare_cached(&tail_sql())
             .and_then(|mut s| {
                 let mut rows = s.query([])?;
                 match rows.next()? {
@@ -362,62 +430,81 @@ impl Backend for SqliteBackend {
         Ok(out)
     }
 
-    fn insert_log(&mut self, row: &LogRow) -> Result<()> {
-        self
-            .conn
-            .prepare_cached(
-                "INSERT INTO leo_log (seq, event_id, kind, actor, action, recorded_at, leaf_hash, chain_hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    as_i64(row.seq),
-                    row.event_id,
-                    row.kind.as_str(),
-                    row.actor.as_str(),
-                    row.action.as_str(),
-                    row.recorded_at,
-                    &row.leaf_hash[..],
-                    &row.chain_hash[..],
-                ])
-            })
-            .map_err(|e| sql_err("appending to leo_log", e))?;
-        Ok(())
-    }
-
-    fn insert_record(&mut self, kind: RecordKind, seq: u64, columns: &[Value]) -> Result<()> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&insert_sql(kind))
-            .map_err(|e| sql_err(&format!("appending to {}", kind.table()), e))?;
-        let mut values = Vec::with_capacity(columns.len() + 1);
-        values.push(Param::Int(as_i64(seq)));
-        values.extend(columns.iter().map(Param::from));
-        stmt.execute(rusqlite::params_from_iter(values))
-            .map_err(|e| sql_err(&format!("appending to {}", kind.table()), e))?;
-        Ok(())
-    }
-
-    /// Multi-row inserts: the log rows in chunks, then each kind's record rows in chunks.
-    fn insert_rows(&mut self, rows: &[PendingRow]) -> Result<()> {
-        for chunk in chunked(rows) {
-            let params: Vec<Param<'_>> = chunk.iter().flat_map(|(l, _)| log_params(l)).collect();
-            self.insert_many("leo_log", &LOG_COLUMNS, chunk.len(), &params)?;
-        }
+    /// Multi-row inserts of each kind's rows, log and record columns together; then, per
+    /// kind, one `INSERT ... SELECT` copies the new rows' event ids into `leo_event_ids`,
+    /// where an id already recorded is answered as [`Inserted::DuplicateEventId`].
+    fn insert_rows(&mut self, rows: &[PendingRow<'_>]) -> Result<Inserted> {
+        let mut params = Vec::new();
+        let mut of_kind = Vec::with_capacity(rows.len());
         for kind in RecordKind::ALL {
-            let of_kind: Vec<&PendingRow> = rows.iter().filter(|(l, _)| l.kind == kind).collect();
-            let mut cols = vec!["seq"];
-            cols.extend(column_names(kind));
+            of_kind.clear();
+            of_kind.extend(rows.iter().filter(|(l, _)| l.kind == kind));
+            let (Some(first), Some(last)) = (of_kind.first(), of_kind.last()) else {
+                continue;
+            };
+            let seqs = (as_i64(first.0.seq), as_i64(last.0.seq));
+            let cols = table_columns(kind);
             for chunk in chunked(&of_kind) {
-                let mut params = Vec::with_capacity(chunk.len() * cols.len());
+                params.clear();
                 for (l, values) in chunk {
-                    params.push(Param::Int(as_i64(l.seq)));
+                    params.extend(log_params(l));
                     params.extend(values.iter().map(Param::from));
                 }
-                self.insert_many(kind.table(), &cols, chunk.len(), &params)?;
+                self.insert_many(kind.table(), &cols, chunk.len(), &params)
+                    .map_err(|e| sql_err(&format!("appending to {}", kind.table()), e))?;
+            }
+            // The batch's seqs are new and contiguous, so those of this kind's table in
+            // [first, last] are exactly the rows just inserted.
+            let copied = self
+                .conn
+                .prepare_cached(&format!(
+                    "INSERT INTO {EVENT_IDS_TABLE} (event_id, seq) SELECT event_id, seq \
+                     FROM {} WHERE seq >= ?1 AND seq <= ?2",
+                    kind.table()
+                ))
+                .and_then(|mut s| s.execute(params![seqs.0, seqs.1]));
+            match copied {
+                Ok(_) => {}
+                Err(e) if is_duplicate_key(&e) => return Ok(Inserted::DuplicateEventId),
+                Err(e) => return Err(sql_err(&format!("appending to {EVENT_IDS_TABLE}"), e)),
             }
         }
-        Ok(())
+        Ok(Inserted::All)
+    }
+
+    fn detects_duplicate_ids(&self) -> bool {
+        true
+    }
+
+    fn event_ids_disagree(&mut self) -> Result<Option<(u64, String)>> {
+        let ctx = "comparing leo_event_ids with the log";
+        let probes = [
+            (
+                "SELECT l.seq FROM leo_log AS l LEFT JOIN leo_event_ids AS e \
+                 ON e.event_id = l.event_id WHERE e.seq IS NOT l.seq ORDER BY l.seq LIMIT 1",
+                "the event-id index does not map this row's event id to it \
+                 (index edited, or the event id recorded twice)",
+            ),
+            (
+                "SELECT e.seq FROM leo_event_ids AS e WHERE NOT EXISTS (SELECT 1 FROM leo_log \
+                 AS l WHERE l.seq = e.seq AND l.event_id = e.event_id) ORDER BY e.seq LIMIT 1",
+                "the event-id index holds an event id no log row has",
+            ),
+        ];
+        for (sql, what) in probes {
+            let seq: Option<i64> = self
+                .conn
+                .prepare_cached(sql)
+                .and_then(|mut s| {
+                    let mut rows = s.query([])?;
+                    rows.next()?.map(|r| r.get(0)).transpose()
+                })
+                .map_err(|e| sql_err(ctx, e))?;
+            if let Some(seq) = seq {
+                return Ok(Some((u64::try_from(seq).unwrap_or(0), what.to_owned())));
+            }
+        }
+        Ok(None)
     }
 
     fn insert_checkpoint(&mut self, row: &CheckpointRow) -> Result<()> {
@@ -441,11 +528,12 @@ impl Backend for SqliteBackend {
 
     fn entries(&mut self, from: u64, to: u64) -> Result<Vec<RawEntry>> {
         let ctx = "reading log entries";
-        let mut records: HashMap<(String, u64), Vec<Value>> = HashMap::new();
+        let mut out = Vec::new();
         for kind in RecordKind::ALL {
+            let ncols = column_names(kind).len();
             let sql = format!(
-                "SELECT seq, {} FROM {} WHERE seq >= ?1 AND seq < ?2",
-                column_names(kind).join(", "),
+                "SELECT {} FROM {} WHERE seq >= ?1 AND seq < ?2",
+                select_list(kind),
                 kind.table()
             );
             let mut stmt = self
@@ -456,42 +544,59 @@ impl Backend for SqliteBackend {
                 .query(params![as_i64(from), as_i64(to)])
                 .map_err(|e| sql_err(ctx, e))?;
             while let Some(r) = rows.next().map_err(|e| sql_err(ctx, e))? {
+                let get = |i| r.get_ref(i).map_err(|e| sql_err(ctx, e));
                 let seq = seq_of_row(r.get(0).map_err(|e| sql_err(ctx, e))?)
                     .map_err(|e| sql_err(ctx, e))?;
-                let mut vals = Vec::new();
-                for i in 1..=column_names(kind).len() {
-                    vals.push(from_sql(r.get_ref(i).map_err(|e| sql_err(ctx, e))?));
-                }
-                records.insert((kind.as_str().to_owned(), seq), vals);
+                let tampered = |column: &str, what: &str| Error::Tampered {
+                    seq,
+                    table: kind.table().into(),
+                    reason: format!("column {column} is not {what}"),
+                };
+                let text = |i, column| -> Result<String> {
+                    match from_sql(get(i)?) {
+                        Value::Text(Some(t)) => Ok(t),
+                        _ => Err(tampered(column, "text")),
+                    }
+                };
+                let blob = |i, column| -> Result<Vec<u8>> {
+                    match get(i)? {
+                        ValueRef::Blob(b) => Ok(b.to_vec()),
+                        _ => Err(tampered(column, "a blob")),
+                    }
+                };
+                out.push(RawEntry {
+                    seq,
+                    event_id: text(1, "event_id")?,
+                    kind: kind.as_str().to_owned(),
+                    actor: text(2, "actor")?,
+                    action: text(3, "action")?,
+                    recorded_at: match get(4)? {
+                        ValueRef::Integer(t) => t,
+                        _ => return Err(tampered("recorded_at", "an integer")),
+                    },
+                    leaf_hash: blob(5, "leaf_hash")?,
+                    chain_hash: blob(6, "chain_hash")?,
+                    columns: Some(
+                        (7..7 + ncols)
+                            .map(|i| get(i).map(from_sql))
+                            .collect::<Result<Vec<_>>>()?,
+                    ),
+                });
             }
         }
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT seq, event_id, kind, actor, action, recorded_at, leaf_hash, chain_hash \
-                 FROM leo_log WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
-            )
-            .map_err(|e| sql_err(ctx, e))?;
-        let rows = stmt
-            .query_map(params![as_i64(from), as_i64(to)], |r| {
-                Ok(RawEntry {
-                    seq: seq_of_row(r.get(0)?)?,
-                    event_id: r.get(1)?,
-                    kind: r.get(2)?,
-                    actor: r.get(3)?,
-                    action: r.get(4)?,
-                    recorded_at: r.get(5)?,
-                    leaf_hash: r.get(6)?,
-                    chain_hash: r.get(7)?,
-                    columns: None,
-                })
-            })
-            .map_err(|e| sql_err(ctx, e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let mut e = row.map_err(|e| sql_err(ctx, e))?;
-            e.columns = records.remove(&(e.kind.clone(), e.seq));
-            out.push(e);
+        out.sort_by_key(|e| e.seq);
+        // `seq` is unique in each table, not across them: a second row with the same seq
+        // in another table was not written by LEO.
+        for pair in out.windows(2) {
+            if let [a, b] = pair
+                && a.seq == b.seq
+            {
+                return Err(Error::Tampered {
+                    seq: a.seq,
+                    table: "leo_log".into(),
+                    reason: format!("seq {} appears as a {} and as a {}", a.seq, a.kind, b.kind),
+                });
+            }
         }
         Ok(out)
     }
@@ -504,7 +609,7 @@ impl Backend for SqliteBackend {
             .conn
             .prepare_cached(
                 // json_each drives the loop, so every id is one probe of the event_id index.
-                "SELECT l.event_id, l.seq FROM json_each(?1) AS j CROSS JOIN leo_log AS l \
+                "SELECT l.event_id, l.seq FROM json_each(?1) AS j CROSS JOIN leo_event_ids AS l \
                  ON l.event_id = j.value",
             )
             .map_err(|e| sql_err(ctx, e))?;
@@ -520,7 +625,7 @@ impl Backend for SqliteBackend {
     fn seq_of(&mut self, id: &EventId) -> Result<Option<u64>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT seq FROM leo_log WHERE event_id = ?1")
+            .prepare_cached("SELECT seq FROM leo_event_ids WHERE event_id = ?1")
             .map_err(|e| sql_err("looking up an event id", e))?;
         let mut rows = stmt
             .query(params![id.as_str()])
@@ -564,32 +669,32 @@ impl Backend for SqliteBackend {
         let ncols = column_names(kind).len();
         let mut stmt = self
             .conn
-            .prepare_cached(&scan_sql(kind, false))
+            .prepare_cached(&format!(
+                "SELECT {} FROM {} WHERE recorded_at >= ?1 AND recorded_at < ?2 \
+                 ORDER BY recorded_at, seq",
+                select_list(kind),
+                kind.table()
+            ))
             .map_err(|e| sql_err(ctx, e))?;
-        let mut rows = stmt
-            .query(params![kind.as_str(), from, to])
-            .map_err(|e| sql_err(ctx, e))?;
+        let mut rows = stmt.query(params![from, to]).map_err(|e| sql_err(ctx, e))?;
         while let Some(r) = rows.next().map_err(|e| sql_err(ctx, e))? {
             let get = |i| r.get_ref(i).map_err(|e| sql_err(ctx, e));
-            let columns = match get(8)? {
-                ValueRef::Null => None,
-                _ => Some(
-                    (9..9 + ncols)
-                        .map(|i| get(i).map(from_sql))
-                        .collect::<Result<Vec<_>>>()?,
-                ),
-            };
+            let columns = Some(
+                (7..7 + ncols)
+                    .map(|i| get(i).map(from_sql))
+                    .collect::<Result<Vec<_>>>()?,
+            );
             let seq =
                 seq_of_row(r.get(0).map_err(|e| sql_err(ctx, e))?).map_err(|e| sql_err(ctx, e))?;
             let log = LogRef {
                 seq,
                 event_id: ref_text("event_id", get(1)?)?,
                 kind,
-                actor: ref_text("actor", get(3)?)?,
-                action: ref_text("action", get(4)?)?,
-                recorded_at: r.get(5).map_err(|e| sql_err(ctx, e))?,
-                leaf_hash: ref_blob("leaf_hash", get(6)?)?,
-                chain_hash: ref_blob("chain_hash", get(7)?)?,
+                actor: ref_text("actor", get(2)?)?,
+                action: ref_text("action", get(3)?)?,
+                recorded_at: r.get(4).map_err(|e| sql_err(ctx, e))?,
+                leaf_hash: ref_blob("leaf_hash", get(5)?)?,
+                chain_hash: ref_blob("chain_hash", get(6)?)?,
             };
             if f(log.decode(columns)?).is_break() {
                 break;
@@ -608,11 +713,9 @@ impl Backend for SqliteBackend {
         let ctx = "scanning projected log entries";
         let mut stmt = self
             .conn
-            .prepare_cached(&projection_sql(kind, false))
+            .prepare_cached(&projection_sql_one_row(kind))
             .map_err(|e| sql_err(ctx, e))?;
-        let mut rows = stmt
-            .query(params![kind.as_str(), from, to])
-            .map_err(|e| sql_err(ctx, e))?;
+        let mut rows = stmt.query(params![from, to]).map_err(|e| sql_err(ctx, e))?;
         while let Some(r) = rows.next().map_err(|e| sql_err(ctx, e))? {
             if f(&decode_row(kind, &SqlRow(r))?).is_break() {
                 break;
@@ -624,8 +727,11 @@ impl Backend for SqliteBackend {
     fn count_kind(&mut self, kind: RecordKind, from: i64, to: i64) -> Result<u64> {
         let n: i64 = self
             .conn
-            .prepare_cached(count_sql(false))
-            .and_then(|mut s| s.query_row(params![kind.as_str(), from, to], |r| r.get(0)))
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM {} WHERE recorded_at >= ?1 AND recorded_at < ?2",
+                kind.table()
+            ))
+            .and_then(|mut s| s.query_row(params![from, to], |r| r.get(0)))
             .map_err(|e| sql_err("counting log entries", e))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }

@@ -12,8 +12,8 @@ use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use crate::backend::{Backend, CheckpointRow, LogRow};
-use crate::codec::{Event, chain_next, columns, leaf_hash_of};
+use crate::backend::{Backend, CheckpointRow, Inserted, LogRow, PendingRow};
+use crate::codec::{Event, LeafFields, Value, chain_next, columns, leaf_matches};
 use crate::error::{Error, Result, snippet};
 use crate::merkle::{Hash, MerkleTree};
 use crate::note::{Checkpoint, NoteSigner};
@@ -26,6 +26,9 @@ use crate::role::{Action, Role, check, may_write};
 
 mod batch;
 pub use batch::Batch;
+
+/// Initial capacity of the buffer a batch encodes its leaves in (a leaf is 150 to 400 bytes).
+const LEAF_SCRATCH: usize = 512;
 
 /// Where the audit trail lives: `sqlite:PATH` (or a bare path) or `postgres://...`.
 #[derive(Clone, PartialEq, Eq)]
@@ -275,7 +278,9 @@ impl<R: WriterRole> DerefMut for WriterHandle<R> {
 }
 
 impl<R: WriterRole> WriterHandle<R> {
-    /// Opens the trail for appending as `R`'s role (creating the SQLite schema if needed).
+    /// Opens the trail for appending as `R`'s role, creating the SQLite schema if needed or
+    /// migrating an older SQLite file ([`Error::MigrationRefused`] when it cannot be
+    /// migrated faithfully; nothing is changed then).
     /// With a signer, a signed checkpoint is written after every append batch.
     pub fn open(loc: &Location, signer: Option<NoteSigner>) -> Result<Self> {
         if !may_write(R::ROLE) {
@@ -325,26 +330,34 @@ impl<R: WriterRole> WriterHandle<R> {
     }
 
     fn transaction<T>(&mut self, body: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.transaction_if(|w| Ok((body(w)?, Outcome::Commit)))
+            .map(|(v, _)| v)
+    }
+
+    /// Runs `body` in one append transaction and commits when it answers
+    /// [`Outcome::Commit`]; [`Outcome::RollBack`] (like an error) rolls everything back. A
+    /// failed commit poisons the handle.
+    fn transaction_if<T>(
+        &mut self,
+        body: impl FnOnce(&mut Self) -> Result<(T, Outcome)>,
+    ) -> Result<(T, Outcome)> {
         if self.poisoned {
             return Err(Error::HandlePoisoned);
         }
         let start = self.reader.tree.len();
         self.reader.backend.begin_append()?;
-        match body(self) {
-            Ok(v) => match self.reader.backend.commit() {
-                Ok(()) => Ok(v),
-                Err(e) => {
-                    self.poisoned = true;
-                    self.reader.tree.truncate(start);
-                    Err(e)
-                }
-            },
-            Err(e) => {
-                self.reader.backend.rollback();
+        let done = body(self);
+        if let Ok((_, Outcome::Commit)) = &done {
+            if let Err(e) = self.reader.backend.commit() {
+                self.poisoned = true;
                 self.reader.tree.truncate(start);
-                Err(e)
+                return Err(e);
             }
+        } else {
+            self.reader.backend.rollback();
+            self.reader.tree.truncate(start);
         }
+        done
     }
 
     fn write_checkpoint(&mut self, size: u64) -> Result<Option<String>> {
@@ -389,72 +402,136 @@ impl<R: WriterRole> WriterHandle<R> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        self.transaction(|w| {
-            let (size, mut chain) = w.reader.backend.tail()?;
-            if w.reader.tree.len() > size {
-                w.reader.tree = MerkleTree::new();
+        // The fast path: every event new, as all but a retry's are. The database's unique
+        // event id answers otherwise, and then the batch is rolled back and appended again
+        // with look-ups.
+        if self.reader.backend.detects_duplicate_ids() {
+            let (receipts, done) = self.transaction_if(|w| w.append_new(&events))?;
+            if done == Outcome::Commit {
+                return Ok(receipts);
             }
-            w.reader.sync_tree(size)?;
-            let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
-            let existing = w.reader.backend.existing(&ids)?;
-            let mut in_batch: HashMap<&str, (u64, Hash)> = HashMap::new();
-            let mut rows = Vec::new();
-            let mut receipts = Vec::with_capacity(events.len());
-            for ev in &events {
-                if let Some(&seq) = existing.get(ev.id.as_str()) {
-                    receipts.push(w.duplicate(ev, seq)?);
-                    continue;
-                }
-                if let Some(&(seq, leaf_hash)) = in_batch.get(ev.id.as_str()) {
-                    if leaf_hash_of(seq, R::ROLE, ev)? != leaf_hash {
-                        return Err(Error::EventIdConflict {
-                            event_id: ev.id.to_string(),
-                            seq,
-                        });
-                    }
-                    receipts.push(Receipt {
-                        seq,
-                        leaf_hash,
-                        duplicate: true,
+        }
+        self.transaction(|w| w.append_looked_up(&events))
+    }
+
+    /// The log's size and chain tail, with the cached tree brought up to that size.
+    fn start_append(&mut self) -> Result<(u64, Hash)> {
+        let (size, chain) = self.reader.backend.tail()?;
+        if self.reader.tree.len() > size {
+            self.reader.tree = MerkleTree::new();
+        }
+        self.reader.sync_tree(size)?;
+        Ok((size, chain))
+    }
+
+    /// Appends `events` assuming every event id is new ([`Backend::detects_duplicate_ids`]
+    /// checks it); [`Outcome::RollBack`] when one is not.
+    fn append_new(&mut self, events: &[Event]) -> Result<(Vec<Receipt>, Outcome)> {
+        let (_, chain) = self.start_append()?;
+        let cols = events
+            .iter()
+            .map(|e| columns(&e.record))
+            .collect::<Result<Vec<_>>>()?;
+        let Reader { backend, tree } = &mut self.reader;
+        let first = tree.len();
+        let new: Vec<(&Event, &[Value])> =
+            events.iter().zip(cols.iter().map(Vec::as_slice)).collect();
+        let hashes = hash_rows(tree, R::ROLE, &new, chain)?;
+        if backend.insert_rows(&pending(first, R::ROLE, &new, &hashes))?
+            == Inserted::DuplicateEventId
+        {
+            return Ok((Vec::new(), Outcome::RollBack));
+        }
+        let receipts = (first..)
+            .zip(&hashes)
+            .map(|(seq, (leaf, _))| Receipt {
+                seq,
+                leaf_hash: *leaf,
+                duplicate: false,
+            })
+            .collect();
+        let size = self.reader.tree.len();
+        self.write_checkpoint(size)?;
+        Ok((receipts, Outcome::Commit))
+    }
+
+    /// Appends `events` after looking their ids up: a recorded or repeated id is a
+    /// duplicate receipt, or [`Error::EventIdConflict`] when its content differs.
+    fn append_looked_up(&mut self, events: &[Event]) -> Result<Vec<Receipt>> {
+        let (_, mut chain) = self.start_append()?;
+        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        let existing = self.reader.backend.existing(&ids)?;
+        let cols = events
+            .iter()
+            .map(|e| columns(&e.record))
+            .collect::<Result<Vec<_>>>()?;
+        let first = self.reader.tree.len();
+        let mut new: Vec<(&Event, &[Value])> = Vec::new();
+        let mut hashes = Vec::new();
+        let mut in_batch: HashMap<&str, (&Event, Receipt)> = HashMap::new();
+        let mut scratch = Vec::with_capacity(LEAF_SCRATCH);
+        let mut receipts = Vec::with_capacity(events.len());
+        for (ev, columns) in events.iter().zip(&cols) {
+            if let Some(&seq) = existing.get(ev.id.as_str()) {
+                receipts.push(self.duplicate(ev, seq)?);
+            } else if let Some((earlier, receipt)) = in_batch.get(ev.id.as_str()) {
+                if *earlier != ev {
+                    return Err(Error::EventIdConflict {
+                        event_id: ev.id.to_string(),
+                        seq: receipt.seq,
                     });
-                    continue;
                 }
-                let seq = w.reader.tree.len();
-                let leaf = leaf_hash_of(seq, R::ROLE, ev)?;
-                chain = chain_next(&chain, &leaf);
-                let row = LogRow {
-                    seq,
-                    event_id: ev.id.to_string(),
-                    kind: ev.record.kind(),
-                    actor: R::ROLE,
-                    action: ev.action,
-                    recorded_at: ev.recorded_at.unix_micros(),
-                    leaf_hash: leaf,
-                    chain_hash: chain,
-                };
-                rows.push((row, columns(&ev.record)?));
-                w.reader.tree.push(leaf);
-                in_batch.insert(ev.id.as_str(), (seq, leaf));
                 receipts.push(Receipt {
-                    seq,
-                    leaf_hash: leaf,
-                    duplicate: false,
+                    duplicate: true,
+                    ..*receipt
                 });
+            } else {
+                let (leaf_hash, link) = hash_row(
+                    &mut self.reader.tree,
+                    R::ROLE,
+                    (ev, columns),
+                    &chain,
+                    &mut scratch,
+                )?;
+                chain = link;
+                let receipt = Receipt {
+                    seq: first + new.len() as u64,
+                    leaf_hash,
+                    duplicate: false,
+                };
+                in_batch.insert(ev.id.as_str(), (ev, receipt));
+                new.push((ev, columns.as_slice()));
+                hashes.push((leaf_hash, link));
+                receipts.push(receipt);
             }
-            if !rows.is_empty() {
-                w.reader.backend.insert_rows(&rows)?;
-                let size = w.reader.tree.len();
-                w.write_checkpoint(size)?;
-            }
-            Ok(receipts)
-        })
+        }
+        if new.is_empty() {
+            return Ok(receipts);
+        }
+        let rows = pending(first, R::ROLE, &new, &hashes);
+        if self.reader.backend.insert_rows(&rows)? == Inserted::DuplicateEventId {
+            // Every id was looked up under the append lock; name the one the database has.
+            let ids: Vec<&str> = new.iter().map(|(e, _)| e.id.as_str()).collect();
+            return Err(
+                match self.reader.backend.existing(&ids)?.into_iter().next() {
+                    Some((event_id, seq)) => Error::EventIdConflict { event_id, seq },
+                    None => Error::Tampered {
+                        seq: first,
+                        table: crate::schema::EVENT_IDS_TABLE.to_owned(),
+                        reason: "an event id was refused as recorded but is not found".to_owned(),
+                    },
+                },
+            );
+        }
+        let size = self.reader.tree.len();
+        self.write_checkpoint(size)?;
+        Ok(receipts)
     }
 
     /// A retried event: identical content is a no-op, different content is refused.
     fn duplicate(&mut self, ev: &Event, seq: u64) -> Result<Receipt> {
         let stored = self.reader.entry(seq)?;
-        let leaf = leaf_hash_of(seq, R::ROLE, ev)?;
-        if stored.actor != R::ROLE || stored.leaf_hash != leaf {
+        if stored.actor != R::ROLE || !leaf_matches(&stored.leaf_hash, seq, R::ROLE, ev)? {
             return Err(Error::EventIdConflict {
                 event_id: ev.id.to_string(),
                 seq,
@@ -462,17 +539,94 @@ impl<R: WriterRole> WriterHandle<R> {
         }
         Ok(Receipt {
             seq,
-            leaf_hash: leaf,
+            leaf_hash: stored.leaf_hash,
             duplicate: true,
         })
     }
+}
+
+/// Whether an append transaction is committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// Commit it.
+    Commit,
+    /// Roll it back (the backend found an event id already recorded).
+    RollBack,
+}
+
+/// The leaf hash and chain link of each new event (filed by `role`, with its columns),
+/// appended after the tree's last leaf: the leaves are pushed onto `tree`, and `chain` is
+/// the link before the first.
+fn hash_rows(
+    tree: &mut MerkleTree,
+    role: Role,
+    new: &[(&Event, &[Value])],
+    mut chain: Hash,
+) -> Result<Vec<(Hash, Hash)>> {
+    let mut scratch = Vec::with_capacity(LEAF_SCRATCH);
+    let mut out = Vec::with_capacity(new.len());
+    for &row in new {
+        let hashed = hash_row(tree, role, row, &chain, &mut scratch)?;
+        chain = hashed.1;
+        out.push(hashed);
+    }
+    Ok(out)
+}
+
+/// [`hash_rows`] for one event: its leaf hash and chain link after `chain`.
+fn hash_row(
+    tree: &mut MerkleTree,
+    role: Role,
+    (ev, columns): (&Event, &[Value]),
+    chain: &Hash,
+    scratch: &mut Vec<u8>,
+) -> Result<(Hash, Hash)> {
+    let kind = ev.record.kind();
+    let leaf = LeafFields {
+        seq: tree.len(),
+        event_id: ev.id.as_str(),
+        kind: kind.as_str(),
+        actor: role.as_str(),
+        action: ev.action.as_str(),
+        recorded_at: ev.recorded_at.unix_micros(),
+        columns,
+    }
+    .hash_with(scratch)?;
+    let link = chain_next(chain, &leaf);
+    tree.push(leaf);
+    Ok((leaf, link))
+}
+
+/// The rows of the new events from seq `first` on, with the hashes [`hash_rows`] gave them.
+fn pending<'a>(
+    first: u64,
+    role: Role,
+    new: &[(&'a Event, &'a [Value])],
+    hashes: &[(Hash, Hash)],
+) -> Vec<PendingRow<'a>> {
+    (first..)
+        .zip(new)
+        .zip(hashes)
+        .map(|((seq, &(ev, columns)), (leaf, chain))| {
+            let row = LogRow {
+                seq,
+                event_id: ev.id.as_str(),
+                kind: ev.record.kind(),
+                actor: role,
+                action: ev.action,
+                recorded_at: ev.recorded_at.unix_micros(),
+                leaf_hash: *leaf,
+                chain_hash: *chain,
+            };
+            (row, columns)
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::backend::RawEntry;
-    use crate::codec::Value;
     use crate::record::{EventId, RecordKind};
     use crate::sqlite::SqliteBackend;
 
@@ -499,11 +653,17 @@ mod tests {
         fn leaf_hashes(&mut self, from: u64, to: u64) -> Result<Vec<Hash>> {
             self.0.leaf_hashes(from, to)
         }
-        fn insert_log(&mut self, row: &LogRow) -> Result<()> {
-            self.0.insert_log(row)
+        fn insert_rows(&mut self, rows: &[PendingRow<'_>]) -> Result<Inserted> {
+            self.0.insert_rows(rows)
         }
-        fn insert_record(&mut self, kind: RecordKind, seq: u64, columns: &[Value]) -> Result<()> {
-            self.0.insert_record(kind, seq, columns)
+        fn detects_duplicate_ids(&self) -> bool {
+            self.0.detects_duplicate_ids()
+        }
+        fn existing(&mut self, ids: &[&str]) -> Result<HashMap<String, u64>> {
+            self.0.existing(ids)
+        }
+        fn event_ids_disagree(&mut self) -> Result<Option<(u64, String)>> {
+            self.0.event_ids_disagree()
         }
         fn insert_checkpoint(&mut self, row: &CheckpointRow) -> Result<()> {
             self.0.insert_checkpoint(row)

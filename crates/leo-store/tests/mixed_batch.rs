@@ -37,11 +37,15 @@ const REFUSED_BY_TEST: &str = "refused by the mixed batch test";
 
 impl Refusing for SqliteFixture {
     fn drop_rule(&self, role: Role, action: Action, kind: RecordKind) {
-        // Only the rules' append-only trigger goes; the matrix trigger stays.
+        // SQLite's matrix is each record table's CHECK constraint, which cannot be
+        // narrowed in place: a trigger refuses the triple instead, as a narrower
+        // constraint would.
         let conn = leo_store::sqlite::Connection::open(&self.path).unwrap();
         conn.execute_batch(&format!(
-            "DROP TRIGGER leo_log_rules_no_delete; DELETE FROM leo_log_rules \
-             WHERE actor = '{role}' AND action = '{action}' AND kind = '{kind}'"
+            "CREATE TRIGGER leo_test_narrower_matrix BEFORE INSERT ON {} \
+             WHEN NEW.actor = '{role}' AND NEW.action = '{action}' \
+             BEGIN SELECT RAISE(ABORT, 'narrower matrix'); END",
+            kind.table()
         ))
         .unwrap();
     }
@@ -285,6 +289,18 @@ fn a_retried_batch_is_recognised<F: Refusing>() {
     let r = e.append_mixed(more).unwrap();
     assert_eq!(seqs(&r), [(0, true), (1, true), (2, true), (3, false)]);
     assert_eq!(state(&t), (4, vec![3, 4]));
+
+    // A new record of an early kind with a retry of a later kind: where the database finds
+    // the recorded id only after the new row went in (SQLite), that is rolled back and the
+    // batch appended again with look-ups; the handle goes on from the right place.
+    let mut late = Batch::<Enforcer>::new();
+    late.push(handoff("apply", 3).unwrap())
+        .push(artifact_signature("apply", 1).unwrap());
+    let r = e.append_mixed(late).unwrap();
+    assert_eq!(seqs(&r), [(4, false), (2, true)]);
+    let r = e.append(handoff("apply", 4).unwrap()).unwrap();
+    assert_eq!((r.seq, r.duplicate), (5, false));
+    assert_eq!(state(&t), (6, vec![3, 4, 5, 6]));
 }
 
 macro_rules! mixed_suite {

@@ -325,4 +325,17 @@ fn system_handle_needs_the_system_login_and_upgrade_is_idempotent() {
     let again = leo_store::postgres::upgrade(&mut admin, &t.fx.roles.schema, None).unwrap();
     assert_eq!(again, t.fx.roles);
     assert_eq!(BuilderHandle::open(&loc).unwrap().size().unwrap(), 1);
+
+    // A schema an earlier build left at version 2 (leaf format version 1 only): this build
+    // refuses it until upgraded, and older builds refuse the upgraded one.
+    t.fx.tamper("DELETE FROM schema_migrations WHERE version = 3");
+    assert!(matches!(
+        BuilderHandle::open(&loc),
+        Err(Error::SchemaTooOld {
+            found: 2,
+            required: 3
+        })
+    ));
+    leo_store::postgres::upgrade(&mut admin, &t.fx.roles.schema, None).unwrap();
+    assert_eq!(BuilderHandle::open(&loc).unwrap().size().unwrap(), 1);
 }

@@ -8,8 +8,8 @@ use crate::error::{Error, Result};
 use crate::record::RecordKind;
 use crate::role::Role;
 use crate::schema::{
-    APPEND_ONLY, APPEND_TABLES, SCHEMA_VERSION, V2_TABLES_LIST, postgres_v1, postgres_v2, seed_sql,
-    v1_tables,
+    APPEND_ONLY, APPEND_TABLES, POSTGRES_SCHEMA_VERSION, V2_TABLES_LIST, postgres_v1, postgres_v2,
+    seed_sql, v1_tables,
 };
 
 /// Longest schema name accepted (role names derive from it and PostgreSQL caps at 63).
@@ -123,7 +123,7 @@ fn grants_sql(roles: &PgRoles, append_tables: &[&str]) -> String {
 }
 
 /// Creates schema, roles, tables, grants, triggers and policies at the current
-/// [`SCHEMA_VERSION`] (run once, as a superuser or a role with `CREATEROLE` and `CREATE` on
+/// [`POSTGRES_SCHEMA_VERSION`] (run once, as a superuser or a role with `CREATEROLE` and `CREATE` on
 /// the database): version 1, then the same [`upgrade`] step an existing version 1 schema
 /// takes. Login roles get `password` when given.
 pub fn install(admin: &mut Client, schema: &str, password: Option<&str>) -> Result<PgRoles> {
@@ -174,6 +174,7 @@ pub fn install(admin: &mut Client, schema: &str, password: Option<&str>) -> Resu
     };
     sql.push_str(&grants_sql(&v1_roles, &v1_append));
     sql.push_str(&v2_sql(&roles, &pw));
+    sql.push_str(&v3_sql(&roles));
     sql.push_str("COMMIT;\n");
     admin.batch_execute(&sql).map_err(|e| {
         let _ = admin.batch_execute("ROLLBACK");
@@ -182,10 +183,12 @@ pub fn install(admin: &mut Client, schema: &str, password: Option<&str>) -> Resu
     Ok(roles)
 }
 
-/// Brings a schema [`install`]ed by an earlier build up to [`SCHEMA_VERSION`] (a no-op when
+/// Brings a schema [`install`]ed by an earlier build up to [`POSTGRES_SCHEMA_VERSION`] (a no-op when
 /// it is current), with the same privileges `install` needs. Version 2 adds the workflow
 /// tables, the `{schema}_system` login (the merge step) with `password`, and one-probe
-/// matrix rules.
+/// matrix rules. Version 3 changes no table: it marks the schema as written with leaf
+/// format version 2, so that older builds, which verify version 1 leaves only, refuse it
+/// instead of reporting every new row as tampered.
 pub fn upgrade(admin: &mut Client, schema: &str, password: Option<&str>) -> Result<PgRoles> {
     check_schema(schema)?;
     let roles = role_names(schema);
@@ -197,13 +200,17 @@ pub fn upgrade(admin: &mut Client, schema: &str, password: Option<&str>) -> Resu
         .map_err(|e| pg_err(&format!("reading {schema}.schema_migrations"), e))?
         .try_get(0)
         .map_err(|e| pg_err("decoding the schema version", e))?;
-    match found {
-        Some(SCHEMA_VERSION) => return Ok(roles),
-        Some(1) => {}
-        Some(v) if v > SCHEMA_VERSION => {
+    let pw = password
+        .map(|p| format!(" PASSWORD {}", quote_literal(p)))
+        .unwrap_or_default();
+    let steps = match found {
+        Some(POSTGRES_SCHEMA_VERSION) => return Ok(roles),
+        Some(1) => format!("{}{}", v2_sql(&roles, &pw), v3_sql(&roles)),
+        Some(2) => v3_sql(&roles),
+        Some(v) if v > POSTGRES_SCHEMA_VERSION => {
             return Err(Error::SchemaTooNew {
                 found: v,
-                supported: SCHEMA_VERSION,
+                supported: POSTGRES_SCHEMA_VERSION,
             });
         }
         _ => {
@@ -211,11 +218,8 @@ pub fn upgrade(admin: &mut Client, schema: &str, password: Option<&str>) -> Resu
                 what: format!("{schema}.schema_migrations"),
             });
         }
-    }
-    let pw = password
-        .map(|p| format!(" PASSWORD {}", quote_literal(p)))
-        .unwrap_or_default();
-    let sql = format!("BEGIN;\n{}COMMIT;\n", v2_sql(&roles, &pw));
+    };
+    let sql = format!("BEGIN;\n{steps}COMMIT;\n");
     admin.batch_execute(&sql).map_err(|e| {
         let _ = admin.batch_execute("ROLLBACK");
         pg_err(&format!("upgrading schema {schema}"), e)
@@ -240,11 +244,20 @@ fn v2_sql(roles: &PgRoles, pw: &str) -> String {
     ));
     sql.push_str(&append_only_sql(&V2_TABLES_LIST));
     sql.push_str(&policies_v2());
-    sql.push_str(&format!(
-        "INSERT INTO schema_migrations (version) VALUES ({SCHEMA_VERSION});\nRESET ROLE;\n"
-    ));
+    sql.push_str("INSERT INTO schema_migrations (version) VALUES (2);\nRESET ROLE;\n");
     sql.push_str(&grants_sql(roles, &APPEND_TABLES));
     sql
+}
+
+/// Migration 3 on a version 2 schema, inside the caller's transaction: the version only
+/// (see [`upgrade`]).
+fn v3_sql(roles: &PgRoles) -> String {
+    format!(
+        "SET LOCAL ROLE {owner};\nSET LOCAL search_path = {schema};\n\
+         INSERT INTO schema_migrations (version) VALUES ({POSTGRES_SCHEMA_VERSION});\nRESET ROLE;\n",
+        owner = roles.owner,
+        schema = roles.schema
+    )
 }
 
 const ME: &str = "SELECT 1 FROM leo_actor_roles ar WHERE ar.db_role = current_user";

@@ -1,8 +1,8 @@
 //! The PostgreSQL backend (feature `postgres`).
 //!
 //! [`install`] lays out one schema: a `NOLOGIN` owner role that owns every table, a builder
-//! login role with `SELECT` only, and one login role per writer (Claude/EXEC, PLAN, LEAD)
-//! with `SELECT, INSERT`. Update/delete/truncate triggers refuse changes from anyone,
+//! login role with `SELECT` only, and one login role per writer (Claude/EXEC, PLAN, LEAD, and
+//! the system's merge step) with `SELECT, INSERT`. Update/delete/truncate triggers refuse changes from anyone,
 //! including the owner; row-level security binds each row's `actor` to `current_user`
 //! through `leo_actor_roles` and checks the §5 matrix, so a writer can only append rows in
 //! its own name, under actions its role has.
@@ -16,7 +16,8 @@ use postgres::types::{ToSql, Type};
 pub use postgres::{Client, NoTls};
 
 use crate::backend::{
-    Backend, CheckpointRow, LogRow, PAGE, PendingRow, RawEntry, ScanFn, count_sql, scan_sql,
+    Backend, COUNT_SQL, CheckpointRow, Inserted, LogRow, PAGE, PendingRow, RawEntry, ScanFn,
+    scan_sql,
 };
 use crate::codec::{Value, column_names};
 use crate::error::{Error, Result};
@@ -24,7 +25,7 @@ use crate::merkle::Hash;
 use crate::projection::{ProjectFn, ProjectionRow, decode_row, projection_sql};
 use crate::record::{EventId, RecordKind};
 use crate::role::Role;
-use crate::schema::SCHEMA_VERSION;
+use crate::schema::POSTGRES_SCHEMA_VERSION;
 
 mod install;
 
@@ -109,16 +110,16 @@ impl PgBackend {
             .transpose()?
             .flatten();
         match version {
-            Some(v) if v > SCHEMA_VERSION => {
+            Some(v) if v > POSTGRES_SCHEMA_VERSION => {
                 return Err(Error::SchemaTooNew {
                     found: v,
-                    supported: SCHEMA_VERSION,
+                    supported: POSTGRES_SCHEMA_VERSION,
                 });
             }
-            Some(v) if v < SCHEMA_VERSION => {
+            Some(v) if v < POSTGRES_SCHEMA_VERSION => {
                 return Err(Error::SchemaTooOld {
                     found: v,
-                    required: SCHEMA_VERSION,
+                    required: POSTGRES_SCHEMA_VERSION,
                 });
             }
             None => {
@@ -264,7 +265,42 @@ enum Column {
 }
 
 impl PgBackend {
-    fn insert_records_unnest(&mut self, kind: RecordKind, rows: &[&PendingRow]) -> Result<()> {
+    fn insert_log(&mut self, row: &LogRow<'_>) -> Result<()> {
+        let st = self.stmt("insert_log")?;
+        self.client
+            .execute(
+                &st,
+                &[
+                    &as_i64(row.seq),
+                    &row.event_id,
+                    &row.kind.as_str(),
+                    &row.actor.as_str(),
+                    &row.action.as_str(),
+                    &row.recorded_at,
+                    &&row.leaf_hash[..],
+                    &&row.chain_hash[..],
+                ],
+            )
+            .map_err(|e| pg_err("appending to leo_log", e))?;
+        Ok(())
+    }
+
+    fn insert_record(&mut self, kind: RecordKind, seq: u64, columns: &[Value]) -> Result<()> {
+        let st = self
+            .inserts
+            .get(&kind)
+            .cloned()
+            .ok_or_else(|| Error::field("statement", kind.table()))?;
+        let mut params: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(as_i64(seq))];
+        params.extend(columns.iter().map(param));
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|b| b.as_ref()).collect();
+        self.client
+            .execute(&st, &refs)
+            .map_err(|e| pg_err(&format!("appending to {}", kind.table()), e))?;
+        Ok(())
+    }
+
+    fn insert_records_unnest(&mut self, kind: RecordKind, rows: &[&PendingRow<'_>]) -> Result<()> {
         let names = column_names(kind);
         let mut cols: Vec<Column> = Vec::with_capacity(names.len());
         for i in 0..names.len() {
@@ -380,38 +416,18 @@ impl Backend for PgBackend {
         Ok(out)
     }
 
-    fn insert_log(&mut self, row: &LogRow) -> Result<()> {
-        let st = self.stmt("insert_log")?;
-        self.client
-            .execute(
-                &st,
-                &[
-                    &as_i64(row.seq),
-                    &row.event_id.as_str(),
-                    &row.kind.as_str(),
-                    &row.actor.as_str(),
-                    &row.action.as_str(),
-                    &row.recorded_at,
-                    &&row.leaf_hash[..],
-                    &&row.chain_hash[..],
-                ],
-            )
-            .map_err(|e| pg_err("appending to leo_log", e))?;
-        Ok(())
-    }
-
     /// One `INSERT ... SELECT FROM unnest(...)` per table instead of a round trip per row.
-    fn insert_rows(&mut self, rows: &[PendingRow]) -> Result<()> {
+    fn insert_rows(&mut self, rows: &[PendingRow<'_>]) -> Result<Inserted> {
         if rows.len() < UNNEST_MIN_ROWS {
             for (log, columns) in rows {
                 self.insert_log(log)?;
                 self.insert_record(log.kind, log.seq, columns)?;
             }
-            return Ok(());
+            return Ok(Inserted::All);
         }
         let st = self.stmt("insert_logs")?;
         let seqs: Vec<i64> = rows.iter().map(|(l, _)| as_i64(l.seq)).collect();
-        let ids: Vec<&str> = rows.iter().map(|(l, _)| l.event_id.as_str()).collect();
+        let ids: Vec<&str> = rows.iter().map(|(l, _)| l.event_id).collect();
         let kinds: Vec<&str> = rows.iter().map(|(l, _)| l.kind.as_str()).collect();
         let actors: Vec<&str> = rows.iter().map(|(l, _)| l.actor.as_str()).collect();
         let actions: Vec<&str> = rows.iter().map(|(l, _)| l.action.as_str()).collect();
@@ -432,7 +448,7 @@ impl Backend for PgBackend {
                 self.insert_records_unnest(kind, &of_kind)?;
             }
         }
-        Ok(())
+        Ok(Inserted::All)
     }
 
     fn existing(&mut self, ids: &[&str]) -> Result<HashMap<String, u64>> {
@@ -444,21 +460,6 @@ impl Backend for PgBackend {
         rows.iter()
             .map(|r| Ok((col::<String>(r, 0)?, as_u64(col(r, 1)?))))
             .collect()
-    }
-
-    fn insert_record(&mut self, kind: RecordKind, seq: u64, columns: &[Value]) -> Result<()> {
-        let st = self
-            .inserts
-            .get(&kind)
-            .cloned()
-            .ok_or_else(|| Error::field("statement", kind.table()))?;
-        let mut params: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(as_i64(seq))];
-        params.extend(columns.iter().map(param));
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|b| b.as_ref()).collect();
-        self.client
-            .execute(&st, &refs)
-            .map_err(|e| pg_err(&format!("appending to {}", kind.table()), e))?;
-        Ok(())
     }
 
     fn insert_checkpoint(&mut self, row: &CheckpointRow) -> Result<()> {
@@ -560,7 +561,7 @@ impl Backend for PgBackend {
     }
     fn scan_kind(&mut self, kind: RecordKind, from: i64, to: i64, f: ScanFn<'_>) -> Result<()> {
         let ncols = column_names(kind).len();
-        let sql = scan_sql(kind, true);
+        let sql = scan_sql(kind);
         self.stream_kind("scanning log entries", &sql, kind, from, to, &mut |r| {
             let record_seq: Option<i64> = col(r, 8)?;
             let columns = match record_seq {
@@ -593,7 +594,7 @@ impl Backend for PgBackend {
         to: i64,
         f: ProjectFn<'_>,
     ) -> Result<()> {
-        let sql = projection_sql(kind, true);
+        let sql = projection_sql(kind);
         self.stream_kind(
             "scanning projected log entries",
             &sql,
@@ -607,7 +608,7 @@ impl Backend for PgBackend {
     fn count_kind(&mut self, kind: RecordKind, from: i64, to: i64) -> Result<u64> {
         let row = self
             .client
-            .query_one(count_sql(true), &[&kind.as_str(), &from, &to])
+            .query_one(COUNT_SQL, &[&kind.as_str(), &from, &to])
             .map_err(|e| pg_err("counting log entries", e))?;
         Ok(as_u64(col(&row, 0)?))
     }

@@ -1,6 +1,7 @@
 //! The backend-independent suite: `suite!(Fixture)` instantiates every test for a backend.
 #![allow(dead_code)]
 
+use leo_store::RecordKind;
 use leo_store::codec::{chain_next, leaf_hash_of};
 use leo_store::samples::{approval, gate, handoff, signing_key, verification};
 use leo_store::{
@@ -137,6 +138,14 @@ pub fn retries_are_idempotent<F: Fixture>() {
         e.append(changed),
         Err(Error::EventIdConflict { seq: 0, .. })
     ));
+    // The same id twice in one batch with different content: refused, nothing written.
+    let mut twin = handoff("i", 3).unwrap();
+    twin.record.branch = leo_store::Text::new("branch", "feature/twin").unwrap();
+    assert!(matches!(
+        e.append_batch([handoff("i", 3).unwrap(), twin]),
+        Err(Error::EventIdConflict { seq: 2, .. })
+    ));
+    assert_eq!(e.size().unwrap(), 2);
     // Same id from another role: refused too.
     let mut s = t.supervisor();
     let mut clash = gate("x", 1).unwrap();
@@ -272,7 +281,10 @@ pub fn verify_names_an_edited_log_row<F: Fixture>() {
         return;
     };
     t.populate();
-    t.fx.tamper("UPDATE leo_log SET actor = 'CLAUDE_EXEC' WHERE seq = 1");
+    let log = t.fx.log_table(RecordKind::Verification);
+    t.fx.tamper(&format!(
+        "UPDATE {log} SET actor = 'CLAUDE_EXEC' WHERE seq = 1"
+    ));
     assert!(matches!(
         t.builder().verify(&t.trusted),
         Err(Error::Tampered { seq: 1, .. })
@@ -285,8 +297,9 @@ pub fn verify_names_a_broken_chain<F: Fixture>() {
     };
     t.populate();
     let blob = t.fx.blob(&[7u8; 32]);
+    let log = t.fx.log_table(RecordKind::GateExecution);
     t.fx.tamper(&format!(
-        "UPDATE leo_log SET chain_hash = {blob} WHERE seq = 2"
+        "UPDATE {log} SET chain_hash = {blob} WHERE seq = 2"
     ));
     let err = t.builder().verify(&t.trusted).unwrap_err();
     assert!(
@@ -310,7 +323,8 @@ pub fn verify_catches_a_consistent_rewrite<F: Fixture>() {
         let leaf = leaf_hash_of(seq, e.actor, &e.event).unwrap();
         chain = chain_next(&chain, &leaf);
         t.fx.tamper(&format!(
-            "UPDATE leo_log SET leaf_hash = {}, chain_hash = {} WHERE seq = {seq}",
+            "UPDATE {} SET leaf_hash = {}, chain_hash = {} WHERE seq = {seq}",
+            t.fx.log_table(e.event.record.kind()),
             t.fx.blob(&leaf),
             t.fx.blob(&chain)
         ));
@@ -330,9 +344,10 @@ pub fn verify_catches_deleted_rows<F: Fixture>() {
         return;
     };
     t.populate();
-    t.fx.tamper(
-        "DELETE FROM leo_verification_results WHERE seq = 1; DELETE FROM leo_log WHERE seq = 1",
-    );
+    t.fx.tamper(&format!(
+        "DELETE FROM leo_verification_results WHERE seq = 1; DELETE FROM {} WHERE seq = 1",
+        t.fx.log_table(RecordKind::Verification)
+    ));
     let err = t.builder().verify(&t.trusted).unwrap_err();
     assert!(
         matches!(&err, Error::Tampered { seq: 1, reason, .. } if reason.contains("missing")),
@@ -343,7 +358,10 @@ pub fn verify_catches_deleted_rows<F: Fixture>() {
         return;
     };
     t.populate();
-    t.fx.tamper("DELETE FROM leo_signing_keys WHERE seq = 4; DELETE FROM leo_log WHERE seq = 4");
+    t.fx.tamper(&format!(
+        "DELETE FROM leo_signing_keys WHERE seq = 4; DELETE FROM {} WHERE seq = 4",
+        t.fx.log_table(RecordKind::SigningKey)
+    ));
     let err = t.builder().verify(&t.trusted).unwrap_err();
     assert!(
         matches!(&err, Error::Tampered { seq: 4, reason, .. } if reason.contains("deleted")),
@@ -356,10 +374,19 @@ pub fn verify_catches_deleted_rows<F: Fixture>() {
     t.populate();
     t.fx.tamper("DELETE FROM leo_handoff_tracking WHERE seq = 0");
     let err = t.builder().verify(&t.trusted).unwrap_err();
-    assert!(
-        matches!(&err, Error::Tampered { seq: 0, table, .. } if table == "leo_handoff_tracking"),
-        "{err}"
-    );
+    // Where the log is its own table (PostgreSQL), its row is left without a record; where
+    // each row carries its log columns (SQLite), the log row went with it.
+    if t.fx.log_table(RecordKind::Handoff) == "leo_log" {
+        assert!(
+            matches!(&err, Error::Tampered { seq: 0, table, .. } if table == "leo_handoff_tracking"),
+            "{err}"
+        );
+    } else {
+        assert!(
+            matches!(&err, Error::Tampered { seq: 0, reason, .. } if reason.contains("log row is missing")),
+            "{err}"
+        );
+    }
 }
 
 pub fn verify_rejects_untrusted_or_forged_checkpoints<F: Fixture>() {
