@@ -30,7 +30,8 @@ fn events(n: u64) -> Vec<Event<HandoffEvent>> {
         .collect()
 }
 
-/// The same handoff rows, no log: a table with the record columns and a UNIQUE event id.
+/// The same events, no log: a table with each event's id (UNIQUE), action, time and record
+/// columns, one `INSERT` per event.
 struct PlainSqlite(leo_store::sqlite::Connection);
 
 impl PlainSqlite {
@@ -39,6 +40,7 @@ impl PlainSqlite {
         c.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
              CREATE TABLE plain (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
+               action TEXT NOT NULL, recorded_at INTEGER NOT NULL,
                stage TEXT NOT NULL, bundle_hash TEXT NOT NULL, commit_sha TEXT NOT NULL,
                branch TEXT NOT NULL, pr_number INTEGER)",
         )
@@ -51,7 +53,10 @@ impl PlainSqlite {
         {
             let mut st = self
                 .0
-                .prepare_cached("INSERT INTO plain (event_id, stage, bundle_hash, commit_sha, branch, pr_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .prepare_cached(
+                    "INSERT INTO plain (event_id, action, recorded_at, stage, bundle_hash, \
+                     commit_sha, branch, pr_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
                 .unwrap();
             // Moved into a `Record` (as `append_batch` does), columns borrowed when bound.
             for e in evs.into_iter().map(Event::into_any) {
@@ -66,6 +71,8 @@ impl PlainSqlite {
                 };
                 st.execute(leo_store::sqlite::params![
                     e.id.as_str(),
+                    e.action.as_str(),
+                    e.recorded_at.unix_micros(),
                     text(0),
                     text(1),
                     text(2),
@@ -143,12 +150,14 @@ fn postgres(c: &mut Criterion) {
     admin
         .batch_execute(&format!(
             "CREATE TABLE {schema}.plain (id BIGSERIAL PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
+               action TEXT NOT NULL, recorded_at BIGINT NOT NULL,
                stage TEXT NOT NULL, bundle_hash TEXT NOT NULL, commit_sha TEXT NOT NULL,
                branch TEXT NOT NULL, pr_number BIGINT)"
         ))
         .unwrap();
     let plain_sql = format!(
-        "INSERT INTO {schema}.plain (event_id, stage, bundle_hash, commit_sha, branch, pr_number) VALUES ($1, $2, $3, $4, $5, $6)"
+        "INSERT INTO {schema}.plain (event_id, action, recorded_at, stage, bundle_hash, commit_sha, \
+         branch, pr_number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     );
     let stmt = admin.prepare(&plain_sql).unwrap();
     let plain = |evs: Vec<Event<HandoffEvent>>| {
@@ -160,6 +169,8 @@ fn postgres(c: &mut Criterion) {
                 &stmt,
                 &[
                     &e.id.as_str(),
+                    &e.action.as_str(),
+                    &e.recorded_at.unix_micros(),
                     &"CLAUDE_APPLIED",
                     &r.bundle_hash.to_string(),
                     &r.commit.as_str(),

@@ -11,22 +11,18 @@
 //! `log-scan N` also streams the N×1,000 entries back with `Reader::for_each_of_kind` and
 //! prints the time taken.
 //!
-//! `onerow` measures a *candidate* layout, not the store: the same handoff rows, each carrying
-//! its log columns (event id, actor, action, time, chain hash) in one row of one table with
-//! the matrix as an inline `CHECK` and a time index, the same leaf encoding, leaf hash, chain,
-//! tree and signed checkpoint per batch as `log`, and idempotency left to the UNIQUE event
-//! id (no look-up). It sizes the one-row-per-record redesign `docs/perf/leo-store.md`
-//! discusses; the store does not use it.
-//!
 //! `log` appends BATCHES batches of 1,000 handoff events through `EnforcerHandle` (signed
-//! checkpoint per batch); `plain` inserts the same rows into one table without the log, like
-//! `benches/append.rs` does.
+//! checkpoint per batch); `plain` inserts the same events (id, action, time, record columns)
+//! into one table without the log, like `benches/append.rs` does; `gen` only generates the
+//! events, for subtracting. `log 0` measures opening (and creating) the store alone.
+//!
+//! ```sh
+//! perf stat -e task-clock,duration_time target/release/examples/profile_append log 100
+//! ```
 
-use leo_store::codec::{Value, chain_next, columns, leaf_hash_of};
+use leo_store::codec::{Value, columns};
 use leo_store::samples::handoff;
-use leo_store::{
-    Checkpoint, EnforcerHandle, Event, HandoffEvent, Location, MerkleTree, NoteSigner, Role,
-};
+use leo_store::{EnforcerHandle, Event, HandoffEvent, Location, NoteSigner};
 
 const BATCH: u32 = 1000;
 
@@ -69,64 +65,15 @@ fn plain(
     conn.execute_batch("BEGIN IMMEDIATE")?;
     {
         let mut st = conn.prepare_cached(
-            "INSERT INTO plain (event_id, stage, bundle_hash, commit_sha, branch, pr_number) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO plain (event_id, action, recorded_at, stage, bundle_hash, commit_sha, \
+             branch, pr_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for e in evs {
             let cols = columns(&e.record)?;
             st.execute(leo_store::sqlite::params![
                 e.id.as_str(),
-                text(cols.first()),
-                text(cols.get(1)),
-                text(cols.get(2)),
-                text(cols.get(3)),
-                int(cols.get(4))
-            ])?;
-        }
-    }
-    conn.execute_batch("COMMIT")?;
-    Ok(())
-}
-
-/// The candidate one-row layout (see the module documentation).
-const ONEROW_SCHEMA: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
-     CREATE TABLE onerow (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
-       actor TEXT NOT NULL, action TEXT NOT NULL, recorded_at INTEGER NOT NULL,
-       chain_hash BLOB NOT NULL CHECK (length(chain_hash) = 32),
-       stage TEXT NOT NULL, bundle_hash TEXT NOT NULL, commit_sha TEXT NOT NULL,
-       branch TEXT NOT NULL, pr_number INTEGER,
-       CHECK (actor = 'CLAUDE_EXEC' AND action IN ('CREATE_PR', 'SIGN_ARTIFACTS')));
-     CREATE INDEX onerow_time ON onerow (recorded_at);
-     CREATE TABLE checkpoints (tree_size INTEGER PRIMARY KEY, root_hash BLOB NOT NULL,
-       note TEXT NOT NULL);";
-
-/// One batch in the candidate layout: leaves, chain, tree, rows, signed checkpoint, commit.
-fn onerow(
-    conn: &leo_store::sqlite::Connection,
-    state: &mut (MerkleTree, leo_store::Hash),
-    signer: &NoteSigner,
-    evs: &[Event],
-) -> Result<(), Box<dyn std::error::Error>> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    {
-        let mut st = conn.prepare_cached(
-            "INSERT INTO onerow (seq, event_id, actor, action, recorded_at, chain_hash, stage, \
-             bundle_hash, commit_sha, branch, pr_number) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )?;
-        for e in evs {
-            let seq = state.0.len();
-            let leaf = leaf_hash_of(seq, Role::ClaudeExec, e)?;
-            state.1 = chain_next(&state.1, &leaf);
-            state.0.push(leaf);
-            let cols = columns(&e.record)?;
-            st.execute(leo_store::sqlite::params![
-                i64::try_from(seq)?,
-                e.id.as_str(),
-                Role::ClaudeExec.as_str(),
                 e.action.as_str(),
                 e.recorded_at.unix_micros(),
-                &state.1[..],
                 text(cols.first()),
                 text(cols.get(1)),
                 text(cols.get(2)),
@@ -135,18 +82,6 @@ fn onerow(
             ])?;
         }
     }
-    let size = state.0.len();
-    let root = state.0.root();
-    let note = Checkpoint {
-        origin: signer.name().to_owned(),
-        size,
-        root,
-    }
-    .sign(signer)?;
-    conn.execute(
-        "INSERT INTO checkpoints (tree_size, root_hash, note) VALUES (?1, ?2, ?3)",
-        leo_store::sqlite::params![i64::try_from(size)?, &root[..], note],
-    )?;
     conn.execute_batch("COMMIT")?;
     Ok(())
 }
@@ -168,36 +103,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             c.execute_batch(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
                  CREATE TABLE plain (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
-                   stage TEXT NOT NULL, bundle_hash TEXT NOT NULL, commit_sha TEXT NOT NULL,
+                   action TEXT NOT NULL, recorded_at INTEGER NOT NULL, stage TEXT NOT NULL, bundle_hash TEXT NOT NULL, commit_sha TEXT NOT NULL,
                    branch TEXT NOT NULL, pr_number INTEGER)",
             )?;
             for b in 0..batches {
                 plain(&c, &records(b)?)?;
             }
         }
-        "onerow" => {
-            let c = leo_store::sqlite::Connection::open(dir.path().join("onerow.db"))?;
-            c.execute_batch(ONEROW_SCHEMA)?;
-            let signer = NoteSigner::generate("bench")?;
-            let mut state = (MerkleTree::new(), [0u8; 32]);
-            for b in 0..batches {
-                onerow(&c, &mut state, &signer, &records(b)?)?;
-            }
-        }
         _ => {
             let path = dir.path().join("log.db");
             let loc = Location::Sqlite(path.clone());
             let mut w = EnforcerHandle::open(&loc, Some(NoteSigner::generate("bench")?))?;
-            // Cost attribution only: `log-noindex`, `log-notrigger` and `log-bare` drop the
-            // kind/time index, the matrix trigger, or both, through a raw connection.
-            let raw = leo_store::sqlite::Connection::open(&path)?;
-            if mode == "log-noindex" || mode == "log-bare" {
-                raw.execute_batch("DROP INDEX leo_log_kind_time")?;
-            }
-            if mode == "log-notrigger" || mode == "log-bare" {
-                raw.execute_batch("DROP TRIGGER leo_log_matrix")?;
-            }
-            drop(raw);
             for b in 0..batches {
                 w.append_batch(events(b)?)?;
             }
