@@ -31,7 +31,7 @@ enum Command {
     /// SOP §12.4 alerts evaluated over the audit trail (exit 1 when one fires); `--rules`
     /// prints the Prometheus rules file.
     Alerts(cmd::score::AlertsArgs),
-    /// The audit trail: log, show, verify, prove, checkpoint (SOP §7).
+    /// The audit trail: log, show, verify, prove, checkpoint, history (SOP §7).
     Audit(cmd::audit::AuditArgs),
     /// SHA-256 of files, sha256sum-compatible (`--check` verifies a list).
     Hash(cmd::hash::HashArgs),
