@@ -549,46 +549,41 @@ fn a_version_1_file_with_unpaired_rows_is_refused_and_left_at_version_1() {
     assert_every_unpaired_sort_refused(1);
 }
 
-#[test]
-fn a_version_2_file_with_a_log_row_of_no_known_kind_is_refused() {
-    // Tampering that bypassed the matrix trigger: a log row whose kind is no table's. The
-    // migration copies rows by kind, so it would silently drop this one.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("v2.db");
-    let conn = old_file(&path, 2);
-    let old = write_old(&conn, sample_events("ok").unwrap());
-    let n = old.len() as u64;
-    let e = old_entry(
-        n,
-        &old[old.len() - 1].chain_hash,
-        handoff("extra", 1).unwrap().into_any(),
-    );
-    conn.execute_batch("DROP TRIGGER leo_log_matrix").unwrap();
-    insert_log(&conn, "not_a_kind", &e);
-    drop(conn);
-    assert_refused(&path, 2, Unpaired::LogOnly);
-}
-
-#[test]
-fn a_version_2_file_with_a_row_outside_the_matrix_is_refused() {
-    // Tampering that bypassed the matrix trigger: LEAD filed a handoff. Version 3's matrix
-    // constraint would refuse the copy midway; the precheck names it instead.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("v2.db");
-    let conn = old_file(&path, 2);
+/// A version 2 file with the samples and one more row that only tampering (the matrix
+/// trigger dropped) could file: a log row naming `kind`, filed by `actor`, with its record
+/// row when `kind` is the event's own.
+fn file_with_a_forged_row(path: &Path, kind: &str, actor: Role) {
+    let conn = old_file(path, 2);
     let old = write_old(&conn, sample_events("ok").unwrap());
     let n = old.len() as u64;
     let mut e = old_entry(
         n,
         &old[old.len() - 1].chain_hash,
-        handoff("lead", 1).unwrap().into_any(),
+        handoff("extra", 1).unwrap().into_any(),
     );
-    e.actor = Role::Lead;
+    e.actor = actor;
     conn.execute_batch("DROP TRIGGER leo_log_matrix").unwrap();
-    insert_log(&conn, "handoff", &e);
-    insert_record(&conn, RecordKind::Handoff, n, &e.event);
-    drop(conn);
-    assert_refused(&path, 2, Unpaired::LogOnly);
+    insert_log(&conn, kind, &e);
+    if kind == "handoff" {
+        insert_record(&conn, RecordKind::Handoff, n, &e.event);
+    }
+}
+
+#[test]
+fn a_version_2_file_with_a_forged_row_is_refused() {
+    for (kind, actor) in [
+        // A log row whose kind is no table's: the migration copies rows by kind, so it
+        // would silently drop this one.
+        ("not_a_kind", Role::ClaudeExec),
+        // LEAD filed a handoff: version 3's matrix constraint would refuse the copy midway;
+        // the precheck names it instead.
+        ("handoff", Role::Lead),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        file_with_a_forged_row(&path, kind, actor);
+        assert_refused(&path, 2, Unpaired::LogOnly);
+    }
 }
 
 /// Version 3 rebuilds every record table from [`crate::schema::record_ddl`], a second copy
