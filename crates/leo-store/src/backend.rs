@@ -61,6 +61,10 @@ pub struct RawEntry {
     pub chain_hash: Vec<u8>,
     /// The record table's columns after `seq`.
     pub columns: Option<Vec<Value>>,
+    /// What is wrong with the stored row that reading it found (a log column of the wrong
+    /// type, or a `seq` another table also holds); decoding such a row fails with it, so
+    /// `verify` reports it in `seq` order.
+    pub defect: Option<String>,
 }
 
 /// A stored checkpoint row.
@@ -118,6 +122,9 @@ impl LogRef<'_> {
 impl RawEntry {
     /// Decodes into a typed entry; any failure is reported as an invalid field.
     pub fn decode(self) -> Result<Entry> {
+        if let Some(defect) = self.defect {
+            return Err(Error::field("row", defect));
+        }
         LogRef {
             seq: self.seq,
             event_id: &self.event_id,

@@ -11,7 +11,8 @@
 //!   `(actor, action, kind)` triple, so the matrix check is one primary-key probe), the
 //!   `System` writer (the merge step), and the `(kind, recorded_at)` index behind
 //!   [`crate::Reader::for_each_of_kind`].
-//! - Version 3 (SQLite only; PostgreSQL stays at version 2): one row per record. Each record
+//! - Version 3, SQLite: one row per record. (PostgreSQL's version 3 changes no table: it
+//!   marks the trail as written with leaf format version 2.) Each record
 //!   table carries its log columns (`seq`, `event_id`, `actor`, `action`, `recorded_at`,
 //!   `leaf_hash`, `chain_hash`) and checks the §5 matrix as a named `CHECK` constraint;
 //!   `leo_event_ids` keeps event ids unique across kinds; `leo_log` becomes a view over the
@@ -469,34 +470,18 @@ pub(crate) fn sqlite_v3() -> String {
     sql
 }
 
-/// What migration 3 must check before it runs: every log row of each kind pairs with
-/// exactly one record row and the other way round. A file where they do not is damaged or
-/// tampered with, and the migration (an `INSERT ... JOIN`) would silently drop the
-/// unpaired rows, or a log row of a kind this build does not know, and the matrix
-/// constraints would fail on a row the matrix does not allow; it is refused instead.
-/// Each query returns one count of such rows, with what it counts.
+/// What migration 3 must check before it runs, as `(what is wrong, SQL counting it)`. The
+/// copy is an `INSERT ... JOIN`, which would silently drop a log row without its record
+/// row (or the other way round) or of a kind this build does not know, and the new matrix
+/// constraints would fail midway on a row the matrix does not allow; a file with any of
+/// those is damaged or tampered with, and the migration is refused instead.
 pub(crate) fn sqlite_v3_precheck() -> Vec<(String, String)> {
-    let known: Vec<String> = RecordKind::ALL.iter().map(|k| quote(k.as_str())).collect();
-    let unknown = (
-        "an unknown kind".to_owned(),
-        format!(
-            "SELECT count(*) FROM leo_log WHERE kind NOT IN ({})",
-            known.join(", ")
-        ),
-    );
-    // Version 3's matrix constraints would refuse such a row midway through the copy.
-    let outside_matrix = (
-        "a row the §5 matrix does not allow".to_owned(),
-        "SELECT count(*) FROM leo_log AS l WHERE NOT EXISTS (SELECT 1 FROM leo_log_rules AS r \
-         WHERE r.actor = l.actor AND r.action = l.action AND r.kind = l.kind)"
-            .to_owned(),
-    );
-    RecordKind::ALL
+    let mut checks: Vec<(String, String)> = RecordKind::ALL
         .into_iter()
         .map(|kind| {
             let (table, name) = (kind.table(), quote(kind.as_str()));
             (
-                format!("kind {kind} ({table})"),
+                format!("rows of leo_log and {table} do not pair up"),
                 format!(
                     "SELECT (SELECT count(*) FROM leo_log AS l WHERE l.kind = {name} AND NOT EXISTS \
                      (SELECT 1 FROM {table} AS r WHERE r.seq = l.seq)) + (SELECT count(*) FROM \
@@ -505,8 +490,28 @@ pub(crate) fn sqlite_v3_precheck() -> Vec<(String, String)> {
                 ),
             )
         })
-        .chain([unknown, outside_matrix])
-        .collect()
+        .collect();
+    let known: Vec<String> = RecordKind::ALL.iter().map(|k| quote(k.as_str())).collect();
+    checks.push((
+        "leo_log rows are of no known kind".to_owned(),
+        format!(
+            "SELECT count(*) FROM leo_log WHERE kind NOT IN ({})",
+            known.join(", ")
+        ),
+    ));
+    // The constraints' own expressions, not the file's `leo_log_rules`, which could differ.
+    let allowed: Vec<String> = RecordKind::ALL
+        .iter()
+        .map(|k| format!("(kind = {} AND ({}))", quote(k.as_str()), matrix_check(*k)))
+        .collect();
+    checks.push((
+        "leo_log rows are filed by a role the §5 matrix does not allow".to_owned(),
+        format!(
+            "SELECT count(*) FROM leo_log WHERE NOT ({})",
+            allowed.join(" OR ")
+        ),
+    ));
+    checks
 }
 
 /// The whole SQLite migration 1: tables, seeds, then the append-only triggers (created

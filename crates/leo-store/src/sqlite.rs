@@ -138,15 +138,14 @@ fn migrate(conn: &Connection) -> Result<()> {
 /// [`sqlite_v3_precheck`]).
 fn precheck_v3(conn: &Connection) -> Result<()> {
     for (what, sql) in sqlite_v3_precheck() {
-        let unpaired: i64 = conn
+        let found: i64 = conn
             .query_row(&sql, [], |r| r.get(0))
             .map_err(|e| sql_err("checking the log before migration 3", e))?;
-        if unpaired != 0 {
+        if found != 0 {
             return Err(Error::MigrationRefused {
                 version: 3,
                 reason: format!(
-                    "{unpaired} rows of leo_log and its record tables do not pair up ({what}); \
-                     run `leo audit verify` with the previous release"
+                    "{what} ({found}); run `leo audit verify` with the previous release"
                 ),
             });
         }
@@ -335,6 +334,28 @@ impl SqliteBackend {
             .prepare_cached(sql)
             .and_then(|mut s| s.execute(rusqlite::params_from_iter(params)))?;
         Ok(())
+    }
+}
+
+/// A log column that must be text; anything else is noted in `defect` (and read as empty).
+fn text_column(v: ValueRef<'_>, column: &str, defect: &mut Option<String>) -> String {
+    match from_sql(v) {
+        Value::Text(Some(t)) => t,
+        _ => {
+            defect.get_or_insert_with(|| format!("{column} is not text"));
+            String::new()
+        }
+    }
+}
+
+/// A log column that must be a blob; anything else is noted in `defect` (and read as empty).
+fn blob_column(v: ValueRef<'_>, column: &str, defect: &mut Option<String>) -> Vec<u8> {
+    match v {
+        ValueRef::Blob(b) => b.to_vec(),
+        _ => {
+            defect.get_or_insert_with(|| format!("{column} is not a blob"));
+            Vec::new()
+        }
     }
 }
 
@@ -547,57 +568,50 @@ impl Backend for SqliteBackend {
                 let get = |i| r.get_ref(i).map_err(|e| sql_err(ctx, e));
                 let seq = seq_of_row(r.get(0).map_err(|e| sql_err(ctx, e))?)
                     .map_err(|e| sql_err(ctx, e))?;
-                let tampered = |column: &str, what: &str| Error::Tampered {
-                    seq,
-                    table: kind.table().into(),
-                    reason: format!("column {column} is not {what}"),
-                };
-                let text = |i, column| -> Result<String> {
-                    match from_sql(get(i)?) {
-                        Value::Text(Some(t)) => Ok(t),
-                        _ => Err(tampered(column, "text")),
+                let mut defect = None;
+                let event_id = text_column(get(1)?, "event_id", &mut defect);
+                let actor = text_column(get(2)?, "actor", &mut defect);
+                let action = text_column(get(3)?, "action", &mut defect);
+                let recorded_at = match get(4)? {
+                    ValueRef::Integer(t) => t,
+                    _ => {
+                        defect.get_or_insert_with(|| "recorded_at is not an integer".to_owned());
+                        0
                     }
                 };
-                let blob = |i, column| -> Result<Vec<u8>> {
-                    match get(i)? {
-                        ValueRef::Blob(b) => Ok(b.to_vec()),
-                        _ => Err(tampered(column, "a blob")),
-                    }
-                };
+                let leaf_hash = blob_column(get(5)?, "leaf_hash", &mut defect);
+                let chain_hash = blob_column(get(6)?, "chain_hash", &mut defect);
                 out.push(RawEntry {
                     seq,
-                    event_id: text(1, "event_id")?,
+                    event_id,
                     kind: kind.as_str().to_owned(),
-                    actor: text(2, "actor")?,
-                    action: text(3, "action")?,
-                    recorded_at: match get(4)? {
-                        ValueRef::Integer(t) => t,
-                        _ => return Err(tampered("recorded_at", "an integer")),
-                    },
-                    leaf_hash: blob(5, "leaf_hash")?,
-                    chain_hash: blob(6, "chain_hash")?,
+                    actor,
+                    action,
+                    recorded_at,
+                    leaf_hash,
+                    chain_hash,
                     columns: Some(
                         (7..7 + ncols)
                             .map(|i| get(i).map(from_sql))
                             .collect::<Result<Vec<_>>>()?,
                     ),
+                    defect,
                 });
             }
         }
         out.sort_by_key(|e| e.seq);
         // `seq` is unique in each table, not across them: a second row with the same seq
-        // in another table was not written by LEO.
-        for pair in out.windows(2) {
-            if let [a, b] = pair
-                && a.seq == b.seq
-            {
-                return Err(Error::Tampered {
-                    seq: a.seq,
-                    table: "leo_log".into(),
-                    reason: format!("seq {} appears as a {} and as a {}", a.seq, a.kind, b.kind),
-                });
+        // in another table was not written by LEO. The first keeps the finding, in order.
+        out.dedup_by(|next, first| {
+            let twice = next.seq == first.seq;
+            if twice {
+                first.defect = Some(format!(
+                    "seq {} appears as a {} and as a {}",
+                    first.seq, first.kind, next.kind
+                ));
             }
-        }
+            twice
+        });
         Ok(out)
     }
 
@@ -692,7 +706,10 @@ impl Backend for SqliteBackend {
                 kind,
                 actor: ref_text("actor", get(2)?)?,
                 action: ref_text("action", get(3)?)?,
-                recorded_at: r.get(4).map_err(|e| sql_err(ctx, e))?,
+                recorded_at: match get(4)? {
+                    ValueRef::Integer(t) => t,
+                    _ => return Err(Error::field("recorded_at", "expected an integer")),
+                },
                 leaf_hash: ref_blob("leaf_hash", get(5)?)?,
                 chain_hash: ref_blob("chain_hash", get(6)?)?,
             };

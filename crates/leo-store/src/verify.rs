@@ -244,6 +244,7 @@ mod tests {
             leaf_hash: leaf.to_vec(),
             chain_hash: vec![0; 32],
             columns: Some(columns(&ev.record).unwrap()),
+            defect: None,
         }
     }
 

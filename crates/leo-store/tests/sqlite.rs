@@ -96,6 +96,7 @@ fn writer_connection_may_only_insert_into_append_tables() {
         "CREATE TABLE shadow (a)",
         "DROP TRIGGER leo_handoff_tracking_no_update",
         "PRAGMA ignore_check_constraints = ON",
+        "PRAGMA recursive_triggers = OFF",
         "INSERT INTO leo_role_actions VALUES ('CODEX', 'DATABASE_WRITES')",
         "PRAGMA user_version = 7",
     ] {
@@ -437,6 +438,25 @@ fn a_version_1_leaf_after_version_2_leaves_is_tampering() {
     let err = t.builder().verify(&t.trusted).unwrap_err();
     assert!(
         matches!(&err, Error::Tampered { seq: 4, reason, .. } if reason.contains("version 1")),
+        "{err}"
+    );
+}
+
+/// A log column edited to another type is named at its own row, in `seq` order: an edit
+/// before it is still the first finding.
+#[test]
+fn a_retyped_log_column_is_named_in_order() {
+    let t = populated();
+    t.fx.tamper("UPDATE pr_approval_audit SET recorded_at = 1.5 WHERE seq = 3");
+    let err = t.builder().verify(&t.trusted).unwrap_err();
+    assert!(
+        matches!(&err, Error::Tampered { seq: 3, reason, .. } if reason.contains("recorded_at is not an integer")),
+        "{err}"
+    );
+    t.fx.tamper("UPDATE leo_verification_results SET summary = 'edited' WHERE seq = 1");
+    let err = t.builder().verify(&t.trusted).unwrap_err();
+    assert!(
+        matches!(&err, Error::Tampered { seq: 1, reason, .. } if reason.contains("leaf hash")),
         "{err}"
     );
 }

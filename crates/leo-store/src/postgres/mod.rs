@@ -525,6 +525,7 @@ impl Backend for PgBackend {
                     leaf_hash: col(r, 6)?,
                     chain_hash: col(r, 7)?,
                     columns,
+                    defect: None,
                 })
             })
             .collect()
@@ -582,6 +583,7 @@ impl Backend for PgBackend {
                 leaf_hash: col(r, 6)?,
                 chain_hash: col(r, 7)?,
                 columns,
+                defect: None,
             };
             Ok(f(raw.decode()?))
         })

@@ -632,3 +632,30 @@ fn version_3_record_columns_are_those_of_version_2() {
     assert!(sql.contains("(public_key IS NULL) <> (public_key_armored IS NULL)"));
     assert!(sql.contains("not_before < not_after"));
 }
+
+/// Only the §5 matrix constraint is a denial by the database; another `CHECK` is a plain
+/// SQLite error.
+#[test]
+fn only_the_matrix_constraint_is_a_denial() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leo.db");
+    drop(EnforcerHandle::open(&Location::Sqlite(path.clone()), None).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    let matrix = conn
+        .execute_batch(
+            "INSERT INTO pr_approval_audit VALUES (0, 'e', 'CLAUDE_EXEC', 'OVERRIDE_VERDICTS', \
+             0, zeroblob(32), zeroblob(32), 1, 'APPROVE', 'j')",
+        )
+        .unwrap_err();
+    assert!(matches!(
+        sql_err("appending", matrix),
+        Error::DeniedByDatabase { message, .. } if message.contains(MATRIX_CONSTRAINT)
+    ));
+    let window = conn
+        .execute_batch(
+            "INSERT INTO leo_signing_keys VALUES (0, 'e', 'CLAUDE_EXEC', 'SIGN_ARTIFACTS', 0, \
+             zeroblob(32), zeroblob(32), 'f', 'ed25519', zeroblob(32), NULL, 5, 5)",
+        )
+        .unwrap_err();
+    assert!(matches!(sql_err("appending", window), Error::Sqlite { .. }));
+}
