@@ -402,6 +402,15 @@ fn a_writer_cannot_replace_rows() {
     t.builder().verify(&t.trusted).unwrap();
 }
 
+/// Verifies `t` and expects `Tampered` at `seq`, for a reason containing `part`.
+fn assert_tampered(t: &suite::Trail<SqliteFixture>, seq: u64, part: &str) {
+    let err = t.builder().verify(&t.trusted).unwrap_err();
+    assert!(
+        matches!(&err, Error::Tampered { seq: s, reason, .. } if *s == seq && reason.contains(part)),
+        "{err}"
+    );
+}
+
 /// `seq` is unique within each record table only; a row reusing another table's seq is
 /// named as such.
 #[test]
@@ -412,11 +421,7 @@ fn a_seq_in_two_tables_is_tampering() {
         &forged(RecordKind::Handoff, "CLAUDE_EXEC", "CREATE_PR")
             .replace("VALUES (99,", "VALUES (1,"),
     );
-    let err = t.builder().verify(&t.trusted).unwrap_err();
-    assert!(
-        matches!(&err, Error::Tampered { seq: 1, reason, .. } if reason.contains("appears as")),
-        "{err}"
-    );
+    assert_tampered(&t, 1, "appears as");
 }
 
 /// Builds that write leaf format version 2 refuse the schemas older builds write, so a
@@ -435,11 +440,7 @@ fn a_version_1_leaf_after_version_2_leaves_is_tampering() {
         t.fx.blob(&chain)
     ));
     // (The row is the last; its checkpoint would catch the rewrite too, after this check.)
-    let err = t.builder().verify(&t.trusted).unwrap_err();
-    assert!(
-        matches!(&err, Error::Tampered { seq: 4, reason, .. } if reason.contains("version 1")),
-        "{err}"
-    );
+    assert_tampered(&t, 4, "version 1");
 }
 
 /// A log column edited to another type is named at its own row, in `seq` order: an edit
@@ -448,15 +449,7 @@ fn a_version_1_leaf_after_version_2_leaves_is_tampering() {
 fn a_retyped_log_column_is_named_in_order() {
     let t = populated();
     t.fx.tamper("UPDATE pr_approval_audit SET recorded_at = 1.5 WHERE seq = 3");
-    let err = t.builder().verify(&t.trusted).unwrap_err();
-    assert!(
-        matches!(&err, Error::Tampered { seq: 3, reason, .. } if reason.contains("recorded_at is not an integer")),
-        "{err}"
-    );
+    assert_tampered(&t, 3, "recorded_at is not an integer");
     t.fx.tamper("UPDATE leo_verification_results SET summary = 'edited' WHERE seq = 1");
-    let err = t.builder().verify(&t.trusted).unwrap_err();
-    assert!(
-        matches!(&err, Error::Tampered { seq: 1, reason, .. } if reason.contains("leaf hash")),
-        "{err}"
-    );
+    assert_tampered(&t, 1, "leaf hash");
 }
