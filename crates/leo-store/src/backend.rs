@@ -14,7 +14,7 @@ use crate::role::{Action, Role};
 pub const PAGE: u64 = 10_000;
 
 /// A log row to insert (the event id borrowed from its event).
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct LogRow<'a> {
     pub seq: u64,
     pub event_id: &'a str,
@@ -28,6 +28,25 @@ pub(crate) struct LogRow<'a> {
 
 /// A log row and its record's columns, ready to insert.
 pub(crate) type PendingRow<'a> = (LogRow<'a>, &'a [Value]);
+
+/// Consecutive rows on their way to the database: log rows and, in the same order, their
+/// records' columns.
+#[derive(Debug)]
+pub(crate) struct Window<'a> {
+    pub log: Vec<LogRow<'a>>,
+    pub columns: Vec<Vec<Value>>,
+}
+
+impl Window<'_> {
+    /// The rows as [`Backend::insert_rows`] takes them.
+    pub fn rows(&self) -> Vec<PendingRow<'_>> {
+        self.log
+            .iter()
+            .zip(&self.columns)
+            .map(|(l, c)| (*l, c.as_slice()))
+            .collect()
+    }
+}
 
 /// What [`Backend::insert_rows`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,6 +175,21 @@ pub(crate) trait Backend: Send {
     /// [`Inserted::DuplicateEventId`]; the others are called with rows whose event ids
     /// [`Backend::existing`] found new.
     fn insert_rows(&mut self, rows: &[PendingRow<'_>]) -> Result<Inserted>;
+    /// [`Backend::insert_rows`] for each window `windows` yields, in order, as they arrive
+    /// (a window still being hashed on another thread is waited for); stops at the first
+    /// error or [`Inserted::DuplicateEventId`]. A backend may keep statements prepared and
+    /// bound from one window to the next.
+    fn insert_windows(
+        &mut self,
+        windows: &mut dyn Iterator<Item = Result<Window<'_>>>,
+    ) -> Result<Inserted> {
+        for window in windows {
+            if self.insert_rows(&window?.rows())? == Inserted::DuplicateEventId {
+                return Ok(Inserted::DuplicateEventId);
+            }
+        }
+        Ok(Inserted::All)
+    }
     /// Whether [`Backend::insert_rows`] itself detects an event id that is already
     /// recorded (a UNIQUE key answered as [`Inserted::DuplicateEventId`]), so an append may
     /// skip the [`Backend::existing`] look-up and fall back to it only on a retry.

@@ -217,7 +217,7 @@ pub(crate) fn postgres_v2() -> String {
     sql
 }
 
-fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 

@@ -19,7 +19,9 @@ use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::ValueRef;
 pub use rusqlite::{OpenFlags, params};
 
-use crate::backend::{Backend, CheckpointRow, Inserted, LogRef, PendingRow, RawEntry, ScanFn};
+use crate::backend::{
+    Backend, CheckpointRow, Inserted, LogRef, PendingRow, RawEntry, ScanFn, Window,
+};
 use crate::codec::{Value, column_names};
 use crate::error::{Error, Result};
 use crate::merkle::Hash;
@@ -31,7 +33,7 @@ use crate::schema::{
 };
 
 mod batch;
-use batch::{Param, chunked, log_params, multi_insert_sql};
+use batch::Held;
 
 /// How long a connection waits for another writer's lock.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -214,8 +216,8 @@ pub fn open_reader_connection(path: &Path) -> Result<Connection> {
 pub(crate) struct SqliteBackend {
     conn: Connection,
     path: PathBuf,
-    /// Multi-row insert SQL by `(table, rows)`, built once (it is also the statement cache key).
-    inserts: HashMap<(&'static str, usize), String>,
+    /// Multi-row insert SQL by shape, built once (it is also the statement cache key).
+    inserts: HashMap<batch::InsertKey, String>,
 }
 
 impl SqliteBackend {
@@ -233,6 +235,11 @@ impl SqliteBackend {
             path: path.to_owned(),
             inserts: HashMap::new(),
         })
+    }
+
+    /// Inserts for one append.
+    fn held(&mut self) -> Held<'_> {
+        Held::new(&self.conn, &mut self.inserts)
     }
 }
 
@@ -317,26 +324,6 @@ fn is_duplicate_key(e: &rusqlite::Error) -> bool {
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
-impl SqliteBackend {
-    /// Runs one multi-row insert of `rows` rows whose parameters are `params`, row-major.
-    fn insert_many(
-        &mut self,
-        table: &'static str,
-        cols: &[&str],
-        rows: usize,
-        params: &[Param<'_>],
-    ) -> rusqlite::Result<()> {
-        let sql = self
-            .inserts
-            .entry((table, rows))
-            .or_insert_with(|| multi_insert_sql(table, cols, rows));
-        self.conn
-            .prepare_cached(sql)
-            .and_then(|mut s| s.execute(rusqlite::params_from_iter(params)))?;
-        Ok(())
-    }
-}
-
 /// A log column that must be text; anything else is noted in `defect` (and read as empty).
 fn text_column(v: ValueRef<'_>, column: &str, defect: &mut Option<String>) -> String {
     match from_sql(v) {
@@ -359,14 +346,17 @@ fn blob_column(v: ValueRef<'_>, column: &str, defect: &mut Option<String>) -> Ve
     }
 }
 
-/// The newest log row: each record table's last row, the largest `seq` of them.
+/// The newest log row: each record table's last row, the largest `seq` of them. Each arm
+/// finds its row by `max(seq)`, which SQLite answers from the end of the table's B-tree; an
+/// arm written as `SELECT * FROM (... ORDER BY seq DESC LIMIT 1)` is planned as a scan of
+/// the whole table, which made every append cost time linear in the log's size.
 fn tail_sql() -> String {
     let arms: Vec<String> = RecordKind::ALL
         .into_iter()
         .map(|k| {
+            let table = k.table();
             format!(
-                "SELECT * FROM (SELECT seq, chain_hash FROM {} ORDER BY seq DESC LIMIT 1)",
-                k.table()
+                "SELECT seq, chain_hash FROM {table} WHERE seq = (SELECT max(seq) FROM {table})"
             )
         })
         .collect();
@@ -451,43 +441,20 @@ impl Backend for SqliteBackend {
         Ok(out)
     }
 
-    /// Multi-row inserts of each kind's rows, log and record columns together; then, per
-    /// kind, one `INSERT ... SELECT` copies the new rows' event ids into `leo_event_ids`,
-    /// where an id already recorded is answered as [`Inserted::DuplicateEventId`].
     fn insert_rows(&mut self, rows: &[PendingRow<'_>]) -> Result<Inserted> {
-        let mut params = Vec::new();
-        let mut of_kind = Vec::with_capacity(rows.len());
-        for kind in RecordKind::ALL {
-            of_kind.clear();
-            of_kind.extend(rows.iter().filter(|(l, _)| l.kind == kind));
-            let (Some(first), Some(last)) = (of_kind.first(), of_kind.last()) else {
-                continue;
-            };
-            let seqs = (as_i64(first.0.seq), as_i64(last.0.seq));
-            let cols = table_columns(kind);
-            for chunk in chunked(&of_kind) {
-                params.clear();
-                for (l, values) in chunk {
-                    params.extend(log_params(l));
-                    params.extend(values.iter().map(Param::from));
-                }
-                self.insert_many(kind.table(), &cols, chunk.len(), &params)
-                    .map_err(|e| sql_err(&format!("appending to {}", kind.table()), e))?;
-            }
-            // The batch's seqs are new and contiguous, so those of this kind's table in
-            // [first, last] are exactly the rows just inserted.
-            let copied = self
-                .conn
-                .prepare_cached(&format!(
-                    "INSERT INTO {EVENT_IDS_TABLE} (event_id, seq) SELECT event_id, seq \
-                     FROM {} WHERE seq >= ?1 AND seq <= ?2",
-                    kind.table()
-                ))
-                .and_then(|mut s| s.execute(params![seqs.0, seqs.1]));
-            match copied {
-                Ok(_) => {}
-                Err(e) if is_duplicate_key(&e) => return Ok(Inserted::DuplicateEventId),
-                Err(e) => return Err(sql_err(&format!("appending to {EVENT_IDS_TABLE}"), e)),
+        self.held().insert_rows(rows)
+    }
+
+    /// Each window as [`Backend::insert_rows`], with the inserts held prepared and bound from
+    /// one window to the next (see [`Held`]).
+    fn insert_windows(
+        &mut self,
+        windows: &mut dyn Iterator<Item = Result<Window<'_>>>,
+    ) -> Result<Inserted> {
+        let mut held = self.held();
+        for window in windows {
+            if held.insert_rows(&window?.rows())? == Inserted::DuplicateEventId {
+                return Ok(Inserted::DuplicateEventId);
             }
         }
         Ok(Inserted::All)

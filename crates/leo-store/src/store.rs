@@ -25,6 +25,7 @@ use crate::record::{
 use crate::role::{Action, Role, check, may_write};
 
 mod batch;
+mod pipeline;
 pub use batch::Batch;
 
 /// Initial capacity of the buffer a batch encodes its leaves in (a leaf is 150 to 400 bytes).
@@ -428,25 +429,18 @@ impl<R: WriterRole> WriterHandle<R> {
     /// checks it); [`Outcome::RollBack`] when one is not.
     fn append_new(&mut self, events: &[Event]) -> Result<(Vec<Receipt>, Outcome)> {
         let (_, chain) = self.start_append()?;
-        let cols = events
-            .iter()
-            .map(|e| columns(&e.record))
-            .collect::<Result<Vec<_>>>()?;
         let Reader { backend, tree } = &mut self.reader;
         let first = tree.len();
-        let new: Vec<(&Event, &[Value])> =
-            events.iter().zip(cols.iter().map(Vec::as_slice)).collect();
-        let hashes = hash_rows(tree, R::ROLE, &new, chain)?;
-        if backend.insert_rows(&pending(first, R::ROLE, &new, &hashes))?
-            == Inserted::DuplicateEventId
-        {
+        let Some(leaves) =
+            pipeline::hash_and_insert(tree, backend.as_mut(), R::ROLE, events, chain)?
+        else {
             return Ok((Vec::new(), Outcome::RollBack));
-        }
+        };
         let receipts = (first..)
-            .zip(&hashes)
-            .map(|(seq, (leaf, _))| Receipt {
+            .zip(leaves)
+            .map(|(seq, leaf_hash)| Receipt {
                 seq,
-                leaf_hash: *leaf,
+                leaf_hash,
                 duplicate: false,
             })
             .collect();
@@ -607,20 +601,27 @@ fn pending<'a>(
     (first..)
         .zip(new)
         .zip(hashes)
-        .map(|((seq, &(ev, columns)), (leaf, chain))| {
-            let row = LogRow {
-                seq,
-                event_id: ev.id.as_str(),
-                kind: ev.record.kind(),
-                actor: role,
-                action: ev.action,
-                recorded_at: ev.recorded_at.unix_micros(),
-                leaf_hash: *leaf,
-                chain_hash: *chain,
-            };
-            (row, columns)
-        })
+        .map(|((seq, &(ev, columns)), hashes)| (log_row(seq, role, ev, hashes), columns))
         .collect()
+}
+
+/// `ev`'s log row as row `seq`, filed by `role`, with its `(leaf hash, chain link)`.
+fn log_row<'a>(
+    seq: u64,
+    role: Role,
+    ev: &'a Event,
+    &(leaf_hash, chain_hash): &(Hash, Hash),
+) -> LogRow<'a> {
+    LogRow {
+        seq,
+        event_id: ev.id.as_str(),
+        kind: ev.record.kind(),
+        actor: role,
+        action: ev.action,
+        recorded_at: ev.recorded_at.unix_micros(),
+        leaf_hash,
+        chain_hash,
+    }
 }
 
 #[cfg(test)]

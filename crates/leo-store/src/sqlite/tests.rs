@@ -6,6 +6,8 @@
 
 use rusqlite::types::Value as SqlValue;
 
+use super::batch::Param;
+
 use super::*;
 use crate::codec::{
     Entry, Event, chain_next, column_names, columns, leaf_hash_of, leaf_hash_v1_of,
@@ -658,4 +660,42 @@ fn only_the_matrix_constraint_is_a_denial() {
         )
         .unwrap_err();
     assert!(matches!(sql_err("appending", window), Error::Sqlite { .. }));
+}
+
+/// The queries every append runs find their rows through the rowid B-tree, so an append
+/// costs the same on a large log as on an empty one: no table scan, no sort. (The tail
+/// query was once written so that SQLite scanned every record table at every append.)
+#[test]
+fn append_queries_search_and_never_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leo.db");
+    drop(EnforcerHandle::open(&Location::Sqlite(path.clone()), None).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    let plan = |sql: &str| -> Vec<String> {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
+        stmt.query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let mut queries = vec![tail_sql()];
+    queries.extend(RecordKind::ALL.map(batch::event_ids_copy_sql));
+    for sql in queries {
+        let plan = plan(&sql);
+        let searched = RecordKind::ALL
+            .iter()
+            .filter(|k| {
+                plan.iter().any(|d| {
+                    d.starts_with(&format!("SEARCH {} USING INTEGER PRIMARY KEY", k.table()))
+                })
+            })
+            .count();
+        assert!(searched > 0, "{sql}: {plan:?}");
+        assert!(
+            plan.iter()
+                .all(|d| !d.starts_with("SCAN ") && !d.contains("TEMP B-TREE")),
+            "{sql}: {plan:?}"
+        );
+    }
 }

@@ -7,7 +7,8 @@ use leo_store::samples::{
     T0, artifact_signature, handoff, merged, policy_evaluation, refusal, transition,
 };
 use leo_store::{
-    Action, Error, Event, LabelTransition, Record, RecordKind, Role, SystemHandle, Text, Timestamp,
+    Action, Batch, Enforcer, Error, Event, LabelTransition, Record, RecordKind, Role, SystemHandle,
+    Text, Timestamp,
 };
 
 use super::Trail;
@@ -266,8 +267,9 @@ pub fn workflow_kinds_refusals_are_typed<F: Fixture>() {
     assert_eq!(t.builder().size().unwrap(), 0);
 }
 
-/// Batches larger than one multi-row statement (64 rows), with a remainder of every chunk
-/// size, round-trip and verify.
+/// Batches larger than one multi-row statement (128 rows), with a remainder of every chunk
+/// size, round-trip and verify; so does a mixed batch large enough to be hashed on a second
+/// thread while it is inserted (512 rows or more), and its retries.
 pub fn large_batches_round_trip<F: Fixture>() {
     let Some(t) = Trail::<F>::new("large") else {
         return;
@@ -299,4 +301,69 @@ pub fn large_batches_round_trip<F: Fixture>() {
             .unwrap(),
         87
     );
+
+    // 1,100 rows of two kinds, interleaved: nine windows, the last one short.
+    let pairs = |ns: &[u32]| {
+        ns.iter()
+            .map(|&n| {
+                (
+                    handoff("pipe", n).unwrap(),
+                    artifact_signature("pipe", n).unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let mixed = |ns: &[u32]| {
+        let mut batch = Batch::<Enforcer>::new();
+        for (h, a) in pairs(ns) {
+            batch.push(h).push(a);
+        }
+        batch
+    };
+    let first: Vec<u32> = (1..551).collect();
+    let r = e.append_mixed(mixed(&first)).unwrap();
+    assert_eq!(r.len(), 1100);
+    assert!(
+        r.iter()
+            .zip(237..)
+            .all(|(r, seq)| r.seq == seq && !r.duplicate)
+    );
+    let report = b.verify(&t.trusted).unwrap();
+    assert_eq!((report.entries, report.unsigned_tail), (1337, 0));
+    let stored = b.entries(237, 1337).unwrap();
+    assert!(
+        stored
+            .iter()
+            .zip(&r)
+            .all(|(s, r)| (s.seq, s.leaf_hash) == (r.seq, r.leaf_hash))
+    );
+    assert_eq!(
+        stored.iter().map(|s| s.event.clone()).collect::<Vec<_>>(),
+        pairs(&first)
+            .into_iter()
+            .flat_map(|(h, a)| [h.into_any(), a.into_any()])
+            .collect::<Vec<_>>()
+    );
+    // Retried whole: every receipt a duplicate, nothing written.
+    let again = e.append_mixed(mixed(&first)).unwrap();
+    assert!(
+        again
+            .iter()
+            .zip(&r)
+            .all(|(a, r)| a.duplicate && a.seq == r.seq)
+    );
+    // 450 new pairs, then 100 recorded ones: the duplicates are found in the last windows,
+    // after earlier ones went in; the batch is rolled back and appended once, with look-ups.
+    let overlap: Vec<u32> = (551..1001).chain(1..101).collect();
+    let r = e.append_mixed(mixed(&overlap)).unwrap();
+    let fresh: Vec<u64> = r.iter().filter(|r| !r.duplicate).map(|r| r.seq).collect();
+    assert_eq!(fresh, (1337..2237).collect::<Vec<_>>());
+    assert!(
+        r[900..]
+            .iter()
+            .zip(237..)
+            .all(|(r, seq)| r.duplicate && r.seq == seq)
+    );
+    let report = b.verify(&t.trusted).unwrap();
+    assert_eq!((report.entries, report.unsigned_tail), (2237, 0));
 }

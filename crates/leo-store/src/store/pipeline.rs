@@ -1,0 +1,117 @@
+//! How a batch of new events becomes rows: hashed, then inserted. A large batch is hashed on
+//! a second thread, a window of rows at a time, while this one inserts the windows already
+//! hashed ([`Backend::insert_windows`]), so the hashing (leaf, chain link, tree nodes: nine
+//! SHA-256 blocks per record) and the records' column encoding are off the inserting
+//! thread's path.
+
+use std::sync::mpsc;
+
+use super::{hash_rows, log_row};
+use crate::backend::{Backend, Inserted, Window};
+use crate::codec::{Event, Value, columns};
+use crate::error::Result;
+use crate::merkle::{Hash, MerkleTree};
+use crate::role::Role;
+
+/// Rows per window: the largest multi-row insert SQLite is sent (see `sqlite::batch`).
+const WINDOW: usize = 128;
+
+/// Batches with fewer rows are hashed on the calling thread: starting a thread and waiting
+/// for the first window costs more than a small batch's hashing.
+const MIN_PIPELINED: usize = 4 * WINDOW;
+
+/// Windows the hashing thread may run ahead of the inserts.
+const AHEAD: usize = 4;
+
+/// Hashes `events` (pushing their leaves onto `tree`, chaining on from `chain`) and inserts
+/// them into `backend` as rows `tree.len()..`. Answers their leaf hashes, or `None` when the
+/// backend found an event id already recorded (the caller rolls the transaction back, and
+/// with it the tree).
+pub(super) fn hash_and_insert(
+    tree: &mut MerkleTree,
+    backend: &mut dyn Backend,
+    role: Role,
+    events: &[Event],
+    chain: Hash,
+) -> Result<Option<Vec<Hash>>> {
+    if events.len() >= MIN_PIPELINED {
+        if let Some(done) = pipelined(tree, backend, role, events, chain) {
+            return done;
+        }
+    }
+    let window = hash_window(tree, role, events, chain)?;
+    let leaves = window.log.iter().map(|l| l.leaf_hash).collect();
+    let inserted = backend.insert_windows(&mut std::iter::once(Ok(window)))?;
+    Ok((inserted == Inserted::All).then_some(leaves))
+}
+
+/// [`hash_and_insert`] with the hashing on a second thread; `None` when no thread could be
+/// started (nothing was done then).
+fn pipelined(
+    tree: &mut MerkleTree,
+    backend: &mut dyn Backend,
+    role: Role,
+    events: &[Event],
+    chain: Hash,
+) -> Option<Result<Option<Vec<Hash>>>> {
+    std::thread::scope(|s| {
+        let (tx, rx) = mpsc::sync_channel::<Result<Window<'_>>>(AHEAD);
+        let hashing = std::thread::Builder::new()
+            .name("leo-store-hash".into())
+            .spawn_scoped(s, move || {
+                let mut chain = chain;
+                for events in events.chunks(WINDOW) {
+                    let window = hash_window(tree, role, events, chain);
+                    if let Ok(w) = &window {
+                        chain = w.log.last().map_or(chain, |l| l.chain_hash);
+                    }
+                    let failed = window.is_err();
+                    // A closed channel means the inserting side stopped (an error or a
+                    // duplicate): the rest of the batch is not needed.
+                    if tx.send(window).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+        if hashing.is_err() {
+            return None;
+        }
+        let mut leaves = Vec::with_capacity(events.len());
+        // Returning drops `rx`, which stops the hashing thread at its next window. The
+        // thread sends every window or stops at an error it sends; if it panicked instead,
+        // the scope panics with it, so a short answer never leaves.
+        let mut windows = rx.into_iter().inspect(|w| {
+            if let Ok(w) = w {
+                leaves.extend(w.log.iter().map(|l| l.leaf_hash));
+            }
+        });
+        let inserted = backend.insert_windows(&mut windows);
+        drop(windows);
+        Some(inserted.map(|i| (i == Inserted::All).then_some(leaves)))
+    })
+}
+
+/// One window: its events' columns, hashed into rows `tree.len()..`.
+fn hash_window<'a>(
+    tree: &mut MerkleTree,
+    role: Role,
+    events: &'a [Event],
+    chain: Hash,
+) -> Result<Window<'a>> {
+    let columns = events
+        .iter()
+        .map(|e| columns(&e.record))
+        .collect::<Result<Vec<_>>>()?;
+    let first = tree.len();
+    let new: Vec<(&Event, &[Value])> = events
+        .iter()
+        .zip(columns.iter().map(Vec::as_slice))
+        .collect();
+    let hashes = hash_rows(tree, role, &new, chain)?;
+    let log = (first..)
+        .zip(events)
+        .zip(&hashes)
+        .map(|((seq, ev), hashes)| log_row(seq, role, ev, hashes))
+        .collect();
+    Ok(Window { log, columns })
+}
