@@ -176,17 +176,20 @@ pub(crate) trait Backend: Send {
     /// [`Backend::existing`] found new.
     fn insert_rows(&mut self, rows: &[PendingRow<'_>]) -> Result<Inserted>;
     /// [`Backend::insert_rows`] for each window `windows` yields, in order, as they arrive
-    /// (a window still being hashed on another thread is waited for); stops at the first
-    /// error or [`Inserted::DuplicateEventId`]. A backend may keep statements prepared and
-    /// bound from one window to the next.
-    fn insert_windows(
+    /// (a window still being hashed on another thread is waited for), handing each to
+    /// `done` once inserted; stops at the first error or [`Inserted::DuplicateEventId`]. A
+    /// backend may keep statements prepared and bound from one window to the next.
+    fn insert_windows<'a>(
         &mut self,
-        windows: &mut dyn Iterator<Item = Result<Window<'_>>>,
+        windows: &mut dyn Iterator<Item = Result<Window<'a>>>,
+        done: &mut dyn FnMut(Window<'a>),
     ) -> Result<Inserted> {
         for window in windows {
-            if self.insert_rows(&window?.rows())? == Inserted::DuplicateEventId {
+            let window = window?;
+            if self.insert_rows(&window.rows())? == Inserted::DuplicateEventId {
                 return Ok(Inserted::DuplicateEventId);
             }
+            done(window);
         }
         Ok(Inserted::All)
     }

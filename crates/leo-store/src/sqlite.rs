@@ -447,15 +447,18 @@ impl Backend for SqliteBackend {
 
     /// Each window as [`Backend::insert_rows`], with the inserts held prepared and bound from
     /// one window to the next (see [`Held`]).
-    fn insert_windows(
+    fn insert_windows<'a>(
         &mut self,
-        windows: &mut dyn Iterator<Item = Result<Window<'_>>>,
+        windows: &mut dyn Iterator<Item = Result<Window<'a>>>,
+        done: &mut dyn FnMut(Window<'a>),
     ) -> Result<Inserted> {
         let mut held = self.held();
         for window in windows {
-            if held.insert_rows(&window?.rows())? == Inserted::DuplicateEventId {
+            let window = window?;
+            if held.insert_rows(&window.rows())? == Inserted::DuplicateEventId {
                 return Ok(Inserted::DuplicateEventId);
             }
+            done(window);
         }
         Ok(Inserted::All)
     }

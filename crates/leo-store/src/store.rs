@@ -631,52 +631,84 @@ mod tests {
     use crate::record::{EventId, RecordKind};
     use crate::sqlite::SqliteBackend;
 
-    /// A SQLite backend whose commits fail, as a full disk or a failed fsync would.
-    struct FailingCommit(SqliteBackend);
+    /// A SQLite backend that fails on cue: every commit, as a full disk or a failed fsync
+    /// would, or one insert after `inserts_before_failure` others.
+    struct Faulty {
+        inner: SqliteBackend,
+        commits_fail: bool,
+        inserts_before_failure: Option<usize>,
+    }
 
-    impl Backend for FailingCommit {
+    impl Faulty {
+        fn handle(self) -> EnforcerHandle {
+            WriterHandle {
+                reader: Reader::new(Box::new(self)),
+                signer: None,
+                poisoned: false,
+                role: PhantomData,
+            }
+        }
+    }
+
+    impl Backend for Faulty {
         fn begin_append(&mut self) -> Result<()> {
-            self.0.begin_append()
+            self.inner.begin_append()
         }
         fn commit(&mut self) -> Result<()> {
-            self.0.rollback();
+            if !self.commits_fail {
+                return self.inner.commit();
+            }
+            self.inner.rollback();
             Err(Error::CommitFailed {
                 context: "test".into(),
                 message: "disk I/O error".into(),
             })
         }
         fn rollback(&mut self) {
-            self.0.rollback();
+            self.inner.rollback();
         }
         fn tail(&mut self) -> Result<(u64, Hash)> {
-            self.0.tail()
+            self.inner.tail()
         }
         fn leaf_hashes(&mut self, from: u64, to: u64) -> Result<Vec<Hash>> {
-            self.0.leaf_hashes(from, to)
+            self.inner.leaf_hashes(from, to)
         }
         fn insert_rows(&mut self, rows: &[PendingRow<'_>]) -> Result<Inserted> {
-            self.0.insert_rows(rows)
+            match self.inserts_before_failure {
+                Some(0) => {
+                    self.inserts_before_failure = None;
+                    Err(Error::DeniedByDatabase {
+                        operation: "test".into(),
+                        message: "refused".into(),
+                    })
+                }
+                Some(n) => {
+                    self.inserts_before_failure = Some(n - 1);
+                    self.inner.insert_rows(rows)
+                }
+                None => self.inner.insert_rows(rows),
+            }
         }
         fn detects_duplicate_ids(&self) -> bool {
-            self.0.detects_duplicate_ids()
+            self.inner.detects_duplicate_ids()
         }
         fn existing(&mut self, ids: &[&str]) -> Result<HashMap<String, u64>> {
-            self.0.existing(ids)
+            self.inner.existing(ids)
         }
         fn event_ids_disagree(&mut self) -> Result<Option<(u64, String)>> {
-            self.0.event_ids_disagree()
+            self.inner.event_ids_disagree()
         }
         fn insert_checkpoint(&mut self, row: &CheckpointRow) -> Result<()> {
-            self.0.insert_checkpoint(row)
+            self.inner.insert_checkpoint(row)
         }
         fn entries(&mut self, from: u64, to: u64) -> Result<Vec<RawEntry>> {
-            self.0.entries(from, to)
+            self.inner.entries(from, to)
         }
         fn seq_of(&mut self, id: &EventId) -> Result<Option<u64>> {
-            self.0.seq_of(id)
+            self.inner.seq_of(id)
         }
         fn checkpoints(&mut self) -> Result<Vec<CheckpointRow>> {
-            self.0.checkpoints()
+            self.inner.checkpoints()
         }
         fn scan_kind(
             &mut self,
@@ -685,10 +717,10 @@ mod tests {
             to: i64,
             f: crate::backend::ScanFn<'_>,
         ) -> Result<()> {
-            self.0.scan_kind(kind, from, to, f)
+            self.inner.scan_kind(kind, from, to, f)
         }
         fn count_kind(&mut self, kind: RecordKind, from: i64, to: i64) -> Result<u64> {
-            self.0.count_kind(kind, from, to)
+            self.inner.count_kind(kind, from, to)
         }
     }
 
@@ -696,14 +728,12 @@ mod tests {
     fn a_failed_commit_closes_the_handle() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("leo.db");
-        let mut w: EnforcerHandle = WriterHandle {
-            reader: Reader::new(Box::new(FailingCommit(
-                SqliteBackend::writer(&path).unwrap(),
-            ))),
-            signer: None,
-            poisoned: false,
-            role: PhantomData,
-        };
+        let mut w = Faulty {
+            inner: SqliteBackend::writer(&path).unwrap(),
+            commits_fail: true,
+            inserts_before_failure: None,
+        }
+        .handle();
         let ev = crate::samples::handoff("p", 1).unwrap();
         assert!(matches!(
             w.append(ev.clone()),
@@ -713,5 +743,38 @@ mod tests {
         assert!(matches!(w.append(ev), Err(Error::HandlePoisoned)));
         assert!(matches!(w.checkpoint(), Err(Error::HandlePoisoned)));
         assert_eq!(w.size().unwrap(), 0);
+    }
+
+    /// An insert that fails while a large batch is still being hashed on the second thread:
+    /// the error is the insert's, the thread stops, nothing of the batch is kept, and the
+    /// handle appends on from where it was.
+    #[test]
+    fn a_failure_midway_through_a_hashed_batch_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("leo.db");
+        let mut w = Faulty {
+            inner: SqliteBackend::writer(&path).unwrap(),
+            commits_fail: false,
+            inserts_before_failure: Some(2),
+        }
+        .handle();
+        let events = |from: u32, n: u32| -> Vec<_> {
+            (from..from + n)
+                .map(|i| crate::samples::handoff("p", i).unwrap())
+                .collect()
+        };
+        w.append_batch(events(1, 10)).unwrap();
+        // Its first window goes in, its second is refused.
+        assert!(matches!(
+            w.append_batch(events(11, 1000)),
+            Err(Error::DeniedByDatabase { .. })
+        ));
+        assert_eq!(w.size().unwrap(), 10);
+        let r = w.append_batch(events(11, 1000)).unwrap();
+        assert_eq!(r.first().map(|r| r.seq), Some(10));
+        assert_eq!(w.size().unwrap(), 1010);
+        drop(w);
+        let mut b = BuilderHandle::open(&Location::Sqlite(path)).unwrap();
+        assert_eq!(b.verify(&[]).unwrap().entries, 1010);
     }
 }

@@ -16,6 +16,10 @@ use crate::role::Role;
 /// Rows per window: the largest multi-row insert SQLite is sent (see `sqlite::batch`).
 const WINDOW: usize = 128;
 
+/// Rows of the first window, which the inserting thread waits for: smaller, so it starts
+/// sooner (a multi-row insert size too).
+const FIRST_WINDOW: usize = 32;
+
 /// Batches with fewer rows are hashed on the calling thread: starting a thread and waiting
 /// for the first window costs more than a small batch's hashing.
 const MIN_PIPELINED: usize = 4 * WINDOW;
@@ -41,7 +45,7 @@ pub(super) fn hash_and_insert(
     }
     let window = hash_window(tree, role, events, chain)?;
     let leaves = window.log.iter().map(|l| l.leaf_hash).collect();
-    let inserted = backend.insert_windows(&mut std::iter::once(Ok(window)))?;
+    let inserted = backend.insert_windows(&mut std::iter::once(Ok(window)), &mut drop)?;
     Ok((inserted == Inserted::All).then_some(leaves))
 }
 
@@ -56,11 +60,14 @@ fn pipelined(
 ) -> Option<Result<Option<Vec<Hash>>>> {
     std::thread::scope(|s| {
         let (tx, rx) = mpsc::sync_channel::<Result<Window<'_>>>(AHEAD);
+        // Inserted windows go back to be freed there, off the inserting thread.
+        let (spent_tx, spent_rx) = mpsc::channel::<Window<'_>>();
         let hashing = std::thread::Builder::new()
             .name("leo-store-hash".into())
             .spawn_scoped(s, move || {
                 let mut chain = chain;
-                for events in events.chunks(WINDOW) {
+                for events in windows(events) {
+                    spent_rx.try_iter().for_each(drop);
                     let window = hash_window(tree, role, events, chain);
                     if let Ok(w) = &window {
                         chain = w.log.last().map_or(chain, |l| l.chain_hash);
@@ -72,6 +79,9 @@ fn pipelined(
                         return;
                     }
                 }
+                drop(tx);
+                // Until the inserting side is done with the last window.
+                spent_rx.into_iter().for_each(drop);
             });
         if hashing.is_err() {
             return None;
@@ -85,10 +95,20 @@ fn pipelined(
                 leaves.extend(w.log.iter().map(|l| l.leaf_hash));
             }
         });
-        let inserted = backend.insert_windows(&mut windows);
+        let inserted = backend.insert_windows(&mut windows, &mut |w| {
+            // The hashing thread has stopped only if it failed, and then nothing is kept.
+            let _ = spent_tx.send(w);
+        });
         drop(windows);
+        drop(spent_tx);
         Some(inserted.map(|i| (i == Inserted::All).then_some(leaves)))
     })
+}
+
+/// `events` cut into windows: [`FIRST_WINDOW`] rows, then [`WINDOW`] at a time.
+fn windows(events: &[Event]) -> impl Iterator<Item = &[Event]> {
+    let (first, rest) = events.split_at(FIRST_WINDOW.min(events.len()));
+    std::iter::once(first).chain(rest.chunks(WINDOW))
 }
 
 /// One window: its events' columns, hashed into rows `tree.len()..`.

@@ -302,7 +302,7 @@ pub fn large_batches_round_trip<F: Fixture>() {
         87
     );
 
-    // 1,100 rows of two kinds, interleaved: nine windows, the last one short.
+    // 1,100 rows of two kinds, interleaved: ten windows (32 rows, eight of 128, then 44).
     let pairs = |ns: &[u32]| {
         ns.iter()
             .map(|&n| {
