@@ -48,6 +48,22 @@ impl Window<'_> {
     }
 }
 
+/// The loop of [`Backend::insert_windows`], inserting each window's rows with `insert`.
+pub(crate) fn insert_each<'a>(
+    windows: &mut dyn Iterator<Item = Result<Window<'a>>>,
+    done: &mut dyn FnMut(Window<'a>),
+    mut insert: impl FnMut(&[PendingRow<'_>]) -> Result<Inserted>,
+) -> Result<Inserted> {
+    for window in windows {
+        let window = window?;
+        if insert(&window.rows())? == Inserted::DuplicateEventId {
+            return Ok(Inserted::DuplicateEventId);
+        }
+        done(window);
+    }
+    Ok(Inserted::All)
+}
+
 /// What [`Backend::insert_rows`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Inserted {
@@ -178,20 +194,13 @@ pub(crate) trait Backend: Send {
     /// [`Backend::insert_rows`] for each window `windows` yields, in order, as they arrive
     /// (a window still being hashed on another thread is waited for), handing each to
     /// `done` once inserted; stops at the first error or [`Inserted::DuplicateEventId`]. A
-    /// backend may keep statements prepared and bound from one window to the next.
+    /// backend may keep statements prepared from one window to the next.
     fn insert_windows<'a>(
         &mut self,
         windows: &mut dyn Iterator<Item = Result<Window<'a>>>,
         done: &mut dyn FnMut(Window<'a>),
     ) -> Result<Inserted> {
-        for window in windows {
-            let window = window?;
-            if self.insert_rows(&window.rows())? == Inserted::DuplicateEventId {
-                return Ok(Inserted::DuplicateEventId);
-            }
-            done(window);
-        }
-        Ok(Inserted::All)
+        insert_each(windows, done, |rows| self.insert_rows(rows))
     }
     /// Whether [`Backend::insert_rows`] itself detects an event id that is already
     /// recorded (a UNIQUE key answered as [`Inserted::DuplicateEventId`]), so an append may

@@ -56,9 +56,18 @@ pub enum Error {
         /// The underlying message.
         message: String,
     },
-    /// The handle was poisoned by an earlier commit failure.
-    #[error("this handle is closed after an earlier commit failure; open a new one")]
+    /// The handle was poisoned by an earlier commit failure, or by a panic during an append.
+    #[error("this handle is closed after an earlier commit failure or panic; open a new one")]
     HandlePoisoned,
+    /// A batch's inserts stopped before its last row without an error (a backend defect);
+    /// the batch was rolled back.
+    #[error("the append stopped after {inserted} of {expected} rows; nothing was written")]
+    AppendIncomplete {
+        /// Rows in the batch.
+        expected: u64,
+        /// Rows inserted when it stopped.
+        inserted: u64,
+    },
     /// A role or action name was not one of the SOP's.
     #[error("unknown {kind} {input:?}")]
     UnknownName {

@@ -20,7 +20,7 @@ use rusqlite::types::ValueRef;
 pub use rusqlite::{OpenFlags, params};
 
 use crate::backend::{
-    Backend, CheckpointRow, Inserted, LogRef, PendingRow, RawEntry, ScanFn, Window,
+    Backend, CheckpointRow, Inserted, LogRef, PendingRow, RawEntry, ScanFn, Window, insert_each,
 };
 use crate::codec::{Value, column_names};
 use crate::error::{Error, Result};
@@ -445,22 +445,15 @@ impl Backend for SqliteBackend {
         self.held().insert_rows(rows)
     }
 
-    /// Each window as [`Backend::insert_rows`], with the inserts held prepared and bound from
-    /// one window to the next (see [`Held`]).
+    /// Each window as [`Backend::insert_rows`], with the inserts held prepared from one
+    /// window to the next (see [`Held`]).
     fn insert_windows<'a>(
         &mut self,
         windows: &mut dyn Iterator<Item = Result<Window<'a>>>,
         done: &mut dyn FnMut(Window<'a>),
     ) -> Result<Inserted> {
         let mut held = self.held();
-        for window in windows {
-            let window = window?;
-            if held.insert_rows(&window.rows())? == Inserted::DuplicateEventId {
-                return Ok(Inserted::DuplicateEventId);
-            }
-            done(window);
-        }
-        Ok(Inserted::All)
+        insert_each(windows, done, |rows| held.insert_rows(rows))
     }
 
     fn detects_duplicate_ids(&self) -> bool {

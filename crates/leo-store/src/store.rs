@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -304,7 +305,8 @@ impl<R: WriterRole> WriterHandle<R> {
         r.pop().ok_or(Error::HandlePoisoned)
     }
 
-    /// Appends events in one transaction (one commit, one checkpoint).
+    /// Appends events in one transaction (one commit, one checkpoint). On SQLite, a batch of
+    /// 512 events or more is hashed on a second (scoped) thread while this one inserts it.
     pub fn append_batch<T: AppendableBy<R>>(
         &mut self,
         events: impl IntoIterator<Item = Event<T>>,
@@ -316,7 +318,8 @@ impl<R: WriterRole> WriterHandle<R> {
     /// checkpoint): all of them or, on any error, none. Each event is checked as
     /// [`WriterHandle::append`] checks it (the §5 matrix, the kind's actions, its fields),
     /// and a retried event id is a duplicate receipt or an [`Error::EventIdConflict`].
-    /// Receipts follow push order.
+    /// Receipts follow push order. Large batches are hashed on a second thread, as in
+    /// [`WriterHandle::append_batch`].
     pub fn append_mixed(&mut self, batch: Batch<R>) -> Result<Vec<Receipt>> {
         self.append_all(batch.into_events())
     }
@@ -337,7 +340,8 @@ impl<R: WriterRole> WriterHandle<R> {
 
     /// Runs `body` in one append transaction and commits when it answers
     /// [`Outcome::Commit`]; [`Outcome::RollBack`] (like an error) rolls everything back. A
-    /// failed commit poisons the handle.
+    /// failed commit poisons the handle; so does a panic in `body` (on this thread or the
+    /// hashing one), after rolling back, and the panic goes on.
     fn transaction_if<T>(
         &mut self,
         body: impl FnOnce(&mut Self) -> Result<(T, Outcome)>,
@@ -347,7 +351,15 @@ impl<R: WriterRole> WriterHandle<R> {
         }
         let start = self.reader.tree.len();
         self.reader.backend.begin_append()?;
-        let done = body(self);
+        let done = match std::panic::catch_unwind(AssertUnwindSafe(|| body(&mut *self))) {
+            Ok(done) => done,
+            Err(panic) => {
+                self.reader.backend.rollback();
+                self.reader.tree.truncate(start);
+                self.poisoned = true;
+                std::panic::resume_unwind(panic)
+            }
+        };
         if let Ok((_, Outcome::Commit)) = &done {
             if let Err(e) = self.reader.backend.commit() {
                 self.poisoned = true;
@@ -632,11 +644,14 @@ mod tests {
     use crate::sqlite::SqliteBackend;
 
     /// A SQLite backend that fails on cue: every commit, as a full disk or a failed fsync
-    /// would, or one insert after `inserts_before_failure` others.
+    /// would, every insert by panicking, or one window of rows after `windows_before_failure` others (the window stream
+    /// yields an error there, as the hashing thread's would, and SQLite's own
+    /// `insert_windows` takes it with its statements held).
     struct Faulty {
         inner: SqliteBackend,
         commits_fail: bool,
-        inserts_before_failure: Option<usize>,
+        windows_before_failure: Option<usize>,
+        panics: bool,
     }
 
     impl Faulty {
@@ -674,20 +689,30 @@ mod tests {
             self.inner.leaf_hashes(from, to)
         }
         fn insert_rows(&mut self, rows: &[PendingRow<'_>]) -> Result<Inserted> {
-            match self.inserts_before_failure {
+            self.inner.insert_rows(rows)
+        }
+        fn insert_windows<'a>(
+            &mut self,
+            windows: &mut dyn Iterator<Item = Result<crate::backend::Window<'a>>>,
+            done: &mut dyn FnMut(crate::backend::Window<'a>),
+        ) -> Result<Inserted> {
+            assert!(!self.panics, "injected panic");
+            let cue = &mut self.windows_before_failure;
+            let mut faulty = windows.map(|w| match *cue {
                 Some(0) => {
-                    self.inserts_before_failure = None;
+                    *cue = None;
                     Err(Error::DeniedByDatabase {
                         operation: "test".into(),
                         message: "refused".into(),
                     })
                 }
                 Some(n) => {
-                    self.inserts_before_failure = Some(n - 1);
-                    self.inner.insert_rows(rows)
+                    *cue = Some(n - 1);
+                    w
                 }
-                None => self.inner.insert_rows(rows),
-            }
+                None => w,
+            });
+            self.inner.insert_windows(&mut faulty, done)
         }
         fn detects_duplicate_ids(&self) -> bool {
             self.inner.detects_duplicate_ids()
@@ -731,7 +756,8 @@ mod tests {
         let mut w = Faulty {
             inner: SqliteBackend::writer(&path).unwrap(),
             commits_fail: true,
-            inserts_before_failure: None,
+            windows_before_failure: None,
+            panics: false,
         }
         .handle();
         let ev = crate::samples::handoff("p", 1).unwrap();
@@ -755,7 +781,8 @@ mod tests {
         let mut w = Faulty {
             inner: SqliteBackend::writer(&path).unwrap(),
             commits_fail: false,
-            inserts_before_failure: Some(2),
+            windows_before_failure: Some(2),
+            panics: false,
         }
         .handle();
         let events = |from: u32, n: u32| -> Vec<_> {
@@ -776,5 +803,36 @@ mod tests {
         drop(w);
         let mut b = BuilderHandle::open(&Location::Sqlite(path)).unwrap();
         assert_eq!(b.verify(&[]).unwrap().entries, 1010);
+    }
+
+    /// A panic in the middle of an append (here while a large batch is being hashed on the
+    /// second thread) rolls it back and closes the handle, and the panic goes on.
+    #[test]
+    fn a_panic_during_an_append_rolls_back_and_closes_the_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("leo.db");
+        let mut w = Faulty {
+            inner: SqliteBackend::writer(&path).unwrap(),
+            commits_fail: false,
+            windows_before_failure: None,
+            panics: true,
+        }
+        .handle();
+        let events: Vec<_> = (1..=600)
+            .map(|i| crate::samples::handoff("p", i).unwrap())
+            .collect();
+        let panicked =
+            std::panic::catch_unwind(AssertUnwindSafe(|| w.append_batch(events.clone())));
+        assert!(panicked.is_err());
+        assert!(matches!(w.append_batch(events), Err(Error::HandlePoisoned)));
+        assert_eq!(w.reader.tree.len(), 0);
+        // The transaction was rolled back, not left open on the still-open handle: another
+        // writer gets the lock, and nothing of the batch is there.
+        let mut other = EnforcerHandle::open(&Location::Sqlite(path), None).unwrap();
+        other
+            .append(crate::samples::handoff("q", 1).unwrap())
+            .unwrap();
+        assert_eq!(other.size().unwrap(), 1);
+        drop(w);
     }
 }

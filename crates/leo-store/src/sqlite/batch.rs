@@ -89,21 +89,18 @@ impl<'c> Held<'c> {
         params: &[Param<'_>],
     ) -> rusqlite::Result<()> {
         let key = (kind.table(), actor, rows);
-        let at = match self.stmts.iter().position(|(k, _)| *k == key) {
-            Some(at) => at,
-            None => {
-                let sql = self
-                    .sqls
-                    .entry(key)
-                    .or_insert_with(|| multi_insert_sql(kind, actor, rows));
-                let conn: &'c Connection = self.conn;
-                self.stmts.push((key, conn.prepare_cached(sql)?));
-                self.stmts.len() - 1
-            }
-        };
-        if let Some((_, stmt)) = self.stmts.get_mut(at) {
+        if let Some((_, stmt)) = self.stmts.iter_mut().find(|(k, _)| *k == key) {
             stmt.execute(rusqlite::params_from_iter(params))?;
+            return Ok(());
         }
+        let sql = self
+            .sqls
+            .entry(key)
+            .or_insert_with(|| multi_insert_sql(kind, actor, rows));
+        let conn: &'c Connection = self.conn;
+        let mut stmt = conn.prepare_cached(sql)?;
+        stmt.execute(rusqlite::params_from_iter(params))?;
+        self.stmts.push((key, stmt));
         Ok(())
     }
 }
@@ -118,10 +115,11 @@ pub(super) fn event_ids_copy_sql(kind: RecordKind) -> String {
 }
 
 /// Rows per multi-row `INSERT`, largest first: a batch is cut greedily into statements of
-/// these sizes, so each table has at most four prepared shapes. One statement per 128 rows
-/// instead of one per row saves SQLite's per-statement work (and, for a statement-journalled
-/// insert, the journal copies each touched page once per statement).
-pub(super) const CHUNK_SIZES: [usize; 4] = [128, 32, 8, 1];
+/// these sizes, so each table has at most six prepared shapes per actor. One statement per
+/// 128 rows instead of one per row saves SQLite's per-statement work (and, for a
+/// statement-journalled insert, the journal copies each touched page once per statement);
+/// the halves keep a mixed batch's share of a 128-row window to one or two statements.
+pub(super) const CHUNK_SIZES: [usize; 6] = [128, 64, 32, 16, 8, 1];
 
 /// A borrowed parameter: binds without copying strings or blobs.
 #[derive(Clone, Copy)]

@@ -9,11 +9,11 @@ use std::sync::mpsc;
 use super::{hash_rows, log_row};
 use crate::backend::{Backend, Inserted, Window};
 use crate::codec::{Event, Value, columns};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::merkle::{Hash, MerkleTree};
 use crate::role::Role;
 
-/// Rows per window: the largest multi-row insert SQLite is sent (see `sqlite::batch`).
+/// Rows per window (SQLite's largest multi-row insert is 128 rows, `sqlite::batch`).
 const WINDOW: usize = 128;
 
 /// Rows of the first window, which the inserting thread waits for: smaller, so it starts
@@ -101,7 +101,17 @@ fn pipelined(
         });
         drop(windows);
         drop(spent_tx);
-        Some(inserted.map(|i| (i == Inserted::All).then_some(leaves)))
+        Some(inserted.and_then(|i| match i {
+            Inserted::DuplicateEventId => Ok(None),
+            // Every window went in: the stream ended because the hashing thread sent them
+            // all (had it panicked, the scope would panic too), and a backend returns
+            // `All` only at the stream's end. Checked all the same.
+            Inserted::All if leaves.len() == events.len() => Ok(Some(leaves)),
+            Inserted::All => Err(Error::AppendIncomplete {
+                expected: events.len() as u64,
+                inserted: leaves.len() as u64,
+            }),
+        }))
     })
 }
 
