@@ -655,6 +655,16 @@ mod tests {
     }
 
     impl Faulty {
+        /// A writer on `path` that fails nowhere until told.
+        fn on(path: &std::path::Path) -> Self {
+            Faulty {
+                inner: SqliteBackend::writer(path).unwrap(),
+                commits_fail: false,
+                windows_before_failure: None,
+                panics: false,
+            }
+        }
+
         fn handle(self) -> EnforcerHandle {
             WriterHandle {
                 reader: Reader::new(Box::new(self)),
@@ -749,15 +759,20 @@ mod tests {
         }
     }
 
+    /// Handoffs `from..from + n`.
+    fn handoffs(from: u32, n: u32) -> Vec<Event<HandoffEvent>> {
+        (from..from + n)
+            .map(|i| crate::samples::handoff("p", i).unwrap())
+            .collect()
+    }
+
     #[test]
     fn a_failed_commit_closes_the_handle() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("leo.db");
         let mut w = Faulty {
-            inner: SqliteBackend::writer(&path).unwrap(),
             commits_fail: true,
-            windows_before_failure: None,
-            panics: false,
+            ..Faulty::on(&path)
         }
         .handle();
         let ev = crate::samples::handoff("p", 1).unwrap();
@@ -779,17 +794,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("leo.db");
         let mut w = Faulty {
-            inner: SqliteBackend::writer(&path).unwrap(),
-            commits_fail: false,
             windows_before_failure: Some(2),
-            panics: false,
+            ..Faulty::on(&path)
         }
         .handle();
-        let events = |from: u32, n: u32| -> Vec<_> {
-            (from..from + n)
-                .map(|i| crate::samples::handoff("p", i).unwrap())
-                .collect()
-        };
+        let events = handoffs;
         w.append_batch(events(1, 10)).unwrap();
         // Its first window goes in, its second is refused.
         assert!(matches!(
@@ -812,15 +821,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("leo.db");
         let mut w = Faulty {
-            inner: SqliteBackend::writer(&path).unwrap(),
-            commits_fail: false,
-            windows_before_failure: None,
             panics: true,
+            ..Faulty::on(&path)
         }
         .handle();
-        let events: Vec<_> = (1..=600)
-            .map(|i| crate::samples::handoff("p", i).unwrap())
-            .collect();
+        let events = handoffs(1, 600);
         let panicked =
             std::panic::catch_unwind(AssertUnwindSafe(|| w.append_batch(events.clone())));
         assert!(panicked.is_err());
