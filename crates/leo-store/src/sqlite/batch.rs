@@ -118,7 +118,8 @@ pub(super) fn event_ids_copy_sql(kind: RecordKind) -> String {
 /// these sizes, so each table has at most six prepared shapes per actor. One statement per
 /// 128 rows instead of one per row saves SQLite's per-statement work (and, for a
 /// statement-journalled insert, the journal copies each touched page once per statement);
-/// the halves keep a mixed batch's share of a 128-row window to one or two statements.
+/// the halves keep each kind's share of a 128-row window of an evenly interleaved
+/// two-kind batch to one statement.
 pub(super) const CHUNK_SIZES: [usize; 6] = [128, 64, 32, 16, 8, 1];
 
 /// A borrowed parameter: binds without copying strings or blobs.

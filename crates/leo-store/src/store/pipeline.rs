@@ -44,9 +44,32 @@ pub(super) fn hash_and_insert(
         }
     }
     let window = hash_window(tree, role, events, chain)?;
-    let leaves = window.log.iter().map(|l| l.leaf_hash).collect();
-    let inserted = backend.insert_windows(&mut std::iter::once(Ok(window)), &mut drop)?;
-    Ok((inserted == Inserted::All).then_some(leaves))
+    let leaves: Vec<Hash> = window.log.iter().map(|l| l.leaf_hash).collect();
+    let mut inserted_rows = 0;
+    let inserted = backend.insert_windows(&mut std::iter::once(Ok(window)), &mut |w| {
+        inserted_rows += w.log.len();
+    })?;
+    complete(inserted, events.len(), inserted_rows, leaves)
+}
+
+/// What an append of `expected` rows answers when the backend says `inserted` after
+/// inserting `rows`: the leaves, `None` for a recorded event id, or
+/// [`Error::AppendIncomplete`] when a backend says "all" before taking every row (a defect,
+/// checked all the same: a short answer would acknowledge rows that are not there).
+fn complete(
+    inserted: Inserted,
+    expected: usize,
+    rows: usize,
+    leaves: Vec<Hash>,
+) -> Result<Option<Vec<Hash>>> {
+    match inserted {
+        Inserted::DuplicateEventId => Ok(None),
+        Inserted::All if rows == expected => Ok(Some(leaves)),
+        Inserted::All => Err(Error::AppendIncomplete {
+            expected: expected as u64,
+            inserted: rows as u64,
+        }),
+    }
 }
 
 /// [`hash_and_insert`] with the hashing on a second thread; `None` when no thread could be
@@ -95,23 +118,15 @@ fn pipelined(
                 leaves.extend(w.log.iter().map(|l| l.leaf_hash));
             }
         });
+        let mut inserted_rows = 0;
         let inserted = backend.insert_windows(&mut windows, &mut |w| {
+            inserted_rows += w.log.len();
             // The hashing thread has stopped only if it failed, and then nothing is kept.
             let _ = spent_tx.send(w);
         });
         drop(windows);
         drop(spent_tx);
-        Some(inserted.and_then(|i| match i {
-            Inserted::DuplicateEventId => Ok(None),
-            // Every window went in: the stream ended because the hashing thread sent them
-            // all (had it panicked, the scope would panic too), and a backend returns
-            // `All` only at the stream's end. Checked all the same.
-            Inserted::All if leaves.len() == events.len() => Ok(Some(leaves)),
-            Inserted::All => Err(Error::AppendIncomplete {
-                expected: events.len() as u64,
-                inserted: leaves.len() as u64,
-            }),
-        }))
+        Some(inserted.and_then(|i| complete(i, events.len(), inserted_rows, leaves)))
     })
 }
 
