@@ -8,6 +8,9 @@
 //! valgrind --tool=callgrind target/release/examples/profile_append plain 20
 //! ```
 //!
+//! `pairs N` alternates log and plain batches in one process and prints their medians and
+//! ratio: the robust way to compare them on a host whose speed moves (see `pairs`).
+//!
 //! `log-scan N` also streams the N×1,000 entries back with `Reader::for_each_of_kind` and
 //! prints the time taken.
 //!
@@ -86,6 +89,74 @@ fn plain(
     Ok(())
 }
 
+/// A fresh database for `plain`, with the durability settings the store uses.
+fn plain_db(
+    dir: &std::path::Path,
+) -> Result<leo_store::sqlite::Connection, Box<dyn std::error::Error>> {
+    let c = leo_store::sqlite::Connection::open(dir.join("plain.db"))?;
+    c.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+         CREATE TABLE plain (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
+           action TEXT NOT NULL, recorded_at INTEGER NOT NULL, stage TEXT NOT NULL,
+           bundle_hash TEXT NOT NULL, commit_sha TEXT NOT NULL, branch TEXT NOT NULL,
+           pr_number INTEGER)",
+    )?;
+    Ok(c)
+}
+
+/// The median of `xs` (sorted in place).
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// `pairs N`: N batches of 1,000 into the Merkle log and N into plain inserts, in one
+/// process, alternating one batch each (which side goes first alternates too), each timed
+/// alone; event generation is not timed. Both sides meet the same host speed within
+/// milliseconds, so their ratio is robust where criterion's, measured seconds apart, is not.
+fn pairs(dir: &std::path::Path, batches: u32) -> Result<(), Box<dyn std::error::Error>> {
+    let c = plain_db(dir)?;
+    let loc = Location::Sqlite(dir.join("log.db"));
+    let mut w = EnforcerHandle::open(&loc, Some(NoteSigner::generate("bench")?))?;
+    let (mut log_ms, mut plain_ms, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for b in 0..batches {
+        let (evs, recs) = (events(b)?, records(b)?);
+        let timed_log = || -> Result<f64, leo_store::Error> {
+            let t = std::time::Instant::now();
+            w.append_batch(evs)?;
+            Ok(t.elapsed().as_secs_f64() * 1e3)
+        };
+        let timed_plain = || -> Result<f64, Box<dyn std::error::Error>> {
+            let t = std::time::Instant::now();
+            plain(&c, &recs)?;
+            Ok(t.elapsed().as_secs_f64() * 1e3)
+        };
+        let (l, p) = if b % 2 == 0 {
+            let l = timed_log()?;
+            (l, timed_plain()?)
+        } else {
+            let p = timed_plain()?;
+            (timed_log()?, p)
+        };
+        log_ms.push(l);
+        plain_ms.push(p);
+        ratios.push(p / l);
+    }
+    let (total_log, total_plain): (f64, f64) = (log_ms.iter().sum(), plain_ms.iter().sum());
+    let (l, p) = (median(&mut log_ms), median(&mut plain_ms));
+    println!(
+        "{batches} pairs: log median {l:.3} ms ({:.0} records/s), plain median {p:.3} ms \
+         ({:.0} records/s); ratio of medians {:.3}, median of pair ratios {:.3}, ratio of \
+         totals {:.3}",
+        1e6 / l,
+        1e6 / p,
+        p / l,
+        median(&mut ratios),
+        total_plain / total_log
+    );
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "log".into());
@@ -99,17 +170,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         "plain" => {
-            let c = leo_store::sqlite::Connection::open(dir.path().join("plain.db"))?;
-            c.execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
-                 CREATE TABLE plain (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
-                   action TEXT NOT NULL, recorded_at INTEGER NOT NULL, stage TEXT NOT NULL, bundle_hash TEXT NOT NULL, commit_sha TEXT NOT NULL,
-                   branch TEXT NOT NULL, pr_number INTEGER)",
-            )?;
+            let c = plain_db(dir.path())?;
             for b in 0..batches {
                 plain(&c, &records(b)?)?;
             }
         }
+        "pairs" => pairs(dir.path(), batches)?,
         _ => {
             let path = dir.path().join("log.db");
             let loc = Location::Sqlite(path.clone());
